@@ -1,0 +1,3 @@
+from policecloud.cli import main
+
+main()

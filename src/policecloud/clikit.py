@@ -1,0 +1,31 @@
+"""Small helpers shared by the command modules: the console, settings from the Typer context, tables."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from policecloud.config import Settings
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def settings_of(ctx: typer.Context) -> Settings:
+    """The settings built by the root callback (or from the environment when run outside it)."""
+    root = ctx.find_root()
+    return root.obj if isinstance(root.obj, Settings) else Settings.from_env()
+
+
+def rich_table(title: str, columns: list[str]) -> Table:
+    table = Table(title=title, header_style="bold")
+    for column in columns:
+        table.add_column(column)
+    return table
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    """Print a clear error (no traceback) and return the Exit to raise."""
+    err_console.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(code)

@@ -1,0 +1,62 @@
+"""Running element types over whole columns inside DuckDB.
+
+``check_sql`` builds the two-step query (normalize, then judge) that ingestion embeds in its own
+SELECTs; ``check_column`` runs it over a column of any relation and returns (row, value, reason).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import duckdb
+
+from policecloud.model.types import ElementType
+
+
+def connect() -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection that never tries the network for extensions."""
+    return duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
+
+
+def setup(con: duckdb.DuckDBPyConnection, types: Iterable[ElementType]) -> None:
+    for etype in types:
+        etype.sql_setup(con)
+
+
+def check_sql(etype: ElementType, source: str, column: str, keep: Iterable[str] = ()) -> str:
+    """SQL over ``source`` (a table name or parenthesised query) giving the kept columns, ``raw``,
+    ``value`` (the normalized value, NULL unless valid) and ``reason`` (NULL when valid or missing).
+
+    The normalized candidate is computed once in an inner query so that the reason expression can
+    refer to it without DuckDB evaluating the normalization twice.
+    """
+    kept = "".join(f"{c}, " for c in keep)
+    raw = f"CAST({column} AS VARCHAR)"
+    inner = f"SELECT {kept}{raw} AS raw, {etype.sql_normalize(raw)} AS norm FROM {source}"
+    reason = etype.sql_reason("norm", "raw")
+    return (
+        f"SELECT {kept}raw, CASE WHEN reason IS NULL THEN norm END AS value, reason "
+        f"FROM (SELECT *, {reason} AS reason FROM ({inner}))"
+    )
+
+
+def check_column(
+    con: duckdb.DuckDBPyConnection, etype: ElementType, source: str, column: str
+) -> duckdb.DuckDBPyRelation:
+    etype.sql_setup(con)
+    return con.sql(check_sql(etype, source, column))
+
+
+def check_values(con: duckdb.DuckDBPyConnection, etype: ElementType, values: list[object]) -> list[tuple]:
+    """Check a Python list through the vectorized form; returns (raw, value, reason) in input order."""
+    import pyarrow as pa
+
+    etype.sql_setup(con)
+    table = pa.table({"i": list(range(len(values))), "v": [None if v is None else str(v) for v in values]})
+    con.register("_pc_values", table)
+    try:
+        sql = check_sql(etype, "_pc_values", "v", keep=["i"])
+        rows = con.sql(f"SELECT raw, value, reason FROM ({sql}) ORDER BY i").fetchall()
+    finally:
+        con.unregister("_pc_values")
+    return rows

@@ -1,4 +1,4 @@
-"""The ``policecloud`` command. Each capability adds its own sub-commands from its package's ``cli`` module."""
+"""The ``policecloud`` command. Each capability adds its sub-commands from its package's ``cli`` module."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+
 from policecloud import __version__
 from policecloud.clikit import console
 from policecloud.config import Settings

@@ -1,0 +1,213 @@
+"""The embedded warehouse engine: DuckDB over Hive-partitioned Parquet files on a local file system.
+
+Layout under the root::
+
+    <table>/<key>=<value>/…/<batch>_<n>.parquet   data files (only those listed by a commit record count)
+    _batches/<batch>.json                          commit records, written last, atomically
+    _staging/<batch>/                              files of a batch being written
+    _lock                                          one writer at a time (flock)
+
+A batch is written into ``_staging``, then each file is renamed into place, then the commit record is
+written to a temporary name, fsynced and renamed. Readers list files from commit records only, so files
+renamed into place by a batch that crashed before its record are invisible, and ``recover`` deletes them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import json
+import os
+import re
+import shutil
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from policecloud.model.vectorized import connect
+from policecloud.warehouse.base import BatchInfo, BatchWriter, Warehouse, WarehouseError
+
+_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+_TABLE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _quote(path: Path | str) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+class _DuckDBBatch(BatchWriter):
+    def __init__(self, warehouse: DuckDBWarehouse, batch_id: str, skipped: bool) -> None:
+        self.warehouse = warehouse
+        self.batch_id = batch_id
+        self.skipped = skipped
+        self.staging = warehouse.root / "_staging" / batch_id
+        self.rows: dict[str, int] = {}
+        self.con = connect()
+
+    def write(self, table: str, query: str, partition_by: Sequence[str] = ()) -> int:
+        if self.skipped:
+            return 0
+        if not _TABLE.match(table):
+            raise WarehouseError(f"invalid table name {table!r}: use lower-case letters, digits and _")
+        target = self.staging / table
+        target.mkdir(parents=True, exist_ok=True)
+        n = sum(1 for _ in target.rglob("*.parquet"))
+        options = "FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 262144"
+        if partition_by:
+            cols = ", ".join(partition_by)
+            pattern = f"{self.batch_id}_{n}_{{i}}"
+            sql = (
+                f"COPY ({query}) TO {_quote(target)} ({options}, PARTITION_BY ({cols}), "
+                f"FILENAME_PATTERN {_quote(pattern)}, OVERWRITE_OR_IGNORE)"
+            )
+        else:
+            sql = f"COPY ({query}) TO {_quote(target / f'{self.batch_id}_{n}.parquet')} ({options})"
+        count = self.con.execute(sql).fetchall()[0][0]
+        self.rows[table] = self.rows.get(table, 0) + int(count)
+        return int(count)
+
+
+class DuckDBWarehouse(Warehouse):
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root)
+        for sub in ("_batches", "_staging"):
+            (self.root / sub).mkdir(parents=True, exist_ok=True)
+
+    # --- writing ------------------------------------------------------------------------------------
+    @contextmanager
+    def _lock(self) -> Iterator[None]:
+        with open(self.root / "_lock", "a+") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    @contextmanager
+    def batch(self, batch_id: str, meta: Mapping[str, Any] | None = None) -> Iterator[BatchWriter]:
+        if not _NAME.match(batch_id):
+            raise WarehouseError(f"invalid batch id {batch_id!r}")
+        with self._lock():
+            self._recover_locked()
+            writer = _DuckDBBatch(self, batch_id, skipped=self.is_committed(batch_id))
+            try:
+                yield writer
+                if not writer.skipped:
+                    self._commit(writer, dict(meta or {}))
+            finally:
+                writer.con.close()
+                shutil.rmtree(writer.staging, ignore_errors=True)
+
+    def _commit(self, writer: _DuckDBBatch, meta: dict[str, Any]) -> None:
+        files: dict[str, list[str]] = {}
+        for staged in sorted(writer.staging.rglob("*.parquet")):
+            relative = staged.relative_to(writer.staging)
+            final = self.root / relative
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(staged, final)
+            files.setdefault(relative.parts[0], []).append(relative.as_posix())
+        for directory in {(self.root / f).parent for fs in files.values() for f in fs}:
+            _fsync_dir(directory)
+        record = {
+            "batch_id": writer.batch_id,
+            "seq": self._next_seq(),
+            "committed_at": dt.datetime.now(dt.UTC).isoformat(),
+            "files": files,
+            "rows": {t: writer.rows.get(t, 0) for t in sorted(set(writer.rows) | set(files))},
+            "meta": meta,
+        }
+        final_record = self.root / "_batches" / f"{writer.batch_id}.json"
+        temp = final_record.with_suffix(".json.tmp")
+        with open(temp, "w", encoding="utf-8") as handle:
+            json.dump(record, handle, ensure_ascii=False, sort_keys=True, default=str)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, final_record)
+        _fsync_dir(final_record.parent)
+
+    def _next_seq(self) -> int:
+        return max((b["seq"] for b in self._records()), default=0) + 1
+
+    # --- reading ------------------------------------------------------------------------------------
+    def _records(self) -> list[dict[str, Any]]:
+        records = []
+        for path in (self.root / "_batches").glob("*.json"):
+            with open(path, encoding="utf-8") as handle:
+                records.append(json.load(handle))
+        return sorted(records, key=lambda r: r["seq"])
+
+    def is_committed(self, batch_id: str) -> bool:
+        return (self.root / "_batches" / f"{batch_id}.json").exists()
+
+    def batches(self) -> Iterator[BatchInfo]:
+        for r in self._records():
+            yield BatchInfo(
+                batch_id=r["batch_id"],
+                committed_at=dt.datetime.fromisoformat(r["committed_at"]),
+                files=r["files"],
+                rows=r["rows"],
+                meta=r.get("meta", {}),
+            )
+
+    def _files(self) -> dict[str, list[str]]:
+        files: dict[str, list[str]] = {}
+        for r in self._records():
+            for table, names in r["files"].items():
+                files.setdefault(table, []).extend(names)
+        return files
+
+    def tables(self) -> list[str]:
+        return sorted(self._files())
+
+    def scan(self, table: str) -> str:
+        names = self._files().get(table)
+        if not names:
+            raise WarehouseError(f"the warehouse has no committed data for table {table!r}")
+        listed = ", ".join(_quote(self.root / n) for n in names)
+        return f"read_parquet([{listed}], hive_partitioning = true, union_by_name = true)"
+
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        """A DuckDB connection with one view per table over its committed files."""
+        con = connect()
+        for table in self.tables():
+            con.execute(f"CREATE OR REPLACE VIEW {table} AS SELECT * FROM {self.scan(table)}")
+        return con
+
+    def sql(self, query: str, params: Sequence[Any] | None = None) -> list[tuple]:
+        con = self.connect()
+        try:
+            return con.execute(query, params or []).fetchall()
+        finally:
+            con.close()
+
+    # --- recovery -----------------------------------------------------------------------------------
+    def recover(self) -> int:
+        with self._lock():
+            return self._recover_locked()
+
+    def _recover_locked(self) -> int:
+        for temp in (self.root / "_batches").glob("*.json.tmp"):
+            temp.unlink()
+        shutil.rmtree(self.root / "_staging", ignore_errors=True)
+        (self.root / "_staging").mkdir(exist_ok=True)
+        listed = {n for names in self._files().values() for n in names}
+        removed = 0
+        for path in self.root.rglob("*.parquet"):
+            relative = path.relative_to(self.root).as_posix()
+            if relative.startswith("_"):
+                continue
+            if relative not in listed:
+                path.unlink()
+                removed += 1
+        return removed

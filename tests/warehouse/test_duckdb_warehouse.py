@@ -86,8 +86,8 @@ WRITER = textwrap.dedent(
     wh = open_warehouse(sys.argv[1])
     for b in range(int(sys.argv[2])):
         with wh.batch(f"batch{b:03d}") as batch:
-            batch.write("records", f"SELECT {b} AS b, i AS n, 's' || (i % 5) AS source FROM range(20000) t(i)",
-                        partition_by=["source"])
+            rows = f"SELECT {b} AS b, i AS n, 's' || (i % 5) AS source FROM range(20000) t(i)"
+            batch.write("records", rows, partition_by=["source"])
             batch.write("quarantine", f"SELECT {b} AS b, i AS n FROM range(7) t(i)")
     """
 )

@@ -1,0 +1,1 @@
+"""Ingestion: declarative mappings bring any source onto the standard model; nothing is lost."""

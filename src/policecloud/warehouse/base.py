@@ -47,9 +47,7 @@ class Warehouse(abc.ABC):
     root: Any
 
     @abc.abstractmethod
-    def batch(
-        self, batch_id: str, meta: Mapping[str, Any] | None = None
-    ) -> AbstractContextManager[BatchWriter]:
+    def batch(self, batch_id: str, meta: Mapping[str, Any] | None = None) -> AbstractContextManager[BatchWriter]:
         """A context in which to write one batch; committed on normal exit, discarded on error."""
 
     @abc.abstractmethod

@@ -18,11 +18,20 @@ class Settings:
     """
 
     data_dir: Path = Path("var")
+    mappings_dir: Path = Path("mappings")  # one YAML mapping per source (see docs/ingestion.md)
     language: str = "zh-CN"
     timezone: str = "Asia/Shanghai"
     database_url: str | None = None
     host: str = "127.0.0.1"
     port: int = 8000
+    # Access control (see docs/security.md). Argon2 costs are argon2-cffi's defaults; tests pass lower ones.
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65536
+    argon2_parallelism: int = 4
+    lockout_failures: int = 5
+    lockout_minutes: int = 10
+    session_idle_minutes: int = 30
+    cookie_secure: bool = True
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -47,6 +56,8 @@ class Settings:
         kwargs: dict[str, object] = {}
         if v := env.get(ENV_PREFIX + "DATA_DIR"):
             kwargs["data_dir"] = Path(v)
+        if v := env.get(ENV_PREFIX + "MAPPINGS_DIR"):
+            kwargs["mappings_dir"] = Path(v)
         if v := env.get(ENV_PREFIX + "LANGUAGE"):
             kwargs["language"] = v
         if v := env.get(ENV_PREFIX + "DATABASE_URL"):
@@ -55,4 +66,16 @@ class Settings:
             kwargs["host"] = v
         if v := env.get(ENV_PREFIX + "PORT"):
             kwargs["port"] = int(v)
+        for name in (
+            "argon2_time_cost",
+            "argon2_memory_kib",
+            "argon2_parallelism",
+            "lockout_failures",
+            "lockout_minutes",
+            "session_idle_minutes",
+        ):
+            if v := env.get(ENV_PREFIX + name.upper()):
+                kwargs[name] = int(v)
+        if v := env.get(ENV_PREFIX + "COOKIE_SECURE"):
+            kwargs["cookie_secure"] = v.lower() not in ("0", "false", "no")
         return cls(**kwargs)

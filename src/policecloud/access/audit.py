@@ -1,0 +1,182 @@
+"""The append-only, hash-chained audit log: append in the caller's transaction, verify, search.
+
+Each entry's hash is SHA-256 over a canonical JSON serialization of (seq, time, actor, client, event,
+payload, prev_hash); the chain head (last seq and hash) is kept in ``audit_head``. Appending updates the head
+row first, which locks it until the caller's transaction ends, so concurrent appends queue in order.
+An append that fails raises, so the action it records fails with it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from policecloud.access.events import AuditEvent
+from policecloud.store.models import GENESIS_HASH, AuditEntry, AuditHead
+
+__all__ = ["GENESIS_HASH", "Actor", "AuditQuery", "VerifyReport", "append", "search", "verify"]
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts and from where: a username (or ``cli:<name>``, ``anonymous``) and the client address."""
+
+    name: str
+    client: str = ""
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def entry_hash(seq: int, at: str, actor: str, client: str, event: str, payload: str, prev_hash: str) -> str:
+    body = canonical_json([seq, at, actor, client, event, payload, prev_hash])
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def append(session: Session, event: AuditEvent, actor: Actor, now: datetime | None = None) -> int:
+    """Write ``event`` to the log inside the session's current transaction; returns its sequence number."""
+    if not event.name:
+        raise ValueError(f"{type(event).__name__} has no event name")
+    at = (now or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="microseconds")
+    payload = canonical_json(event.payload())
+    # Lock the head first (UPDATE takes the row lock on PostgreSQL, the write lock on SQLite).
+    session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + 1))
+    seq, prev_hash = session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)).one()
+    digest = entry_hash(seq, at, actor.name, actor.client, event.name, payload, prev_hash)
+    session.execute(
+        insert(AuditEntry).values(
+            seq=seq,
+            at=at,
+            actor=actor.name,
+            client=actor.client,
+            event=event.name,
+            payload=payload,
+            prev_hash=prev_hash,
+            hash=digest,
+        )
+    )
+    session.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=digest))
+    return seq
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    ok: bool
+    entries: int
+    head_seq: int
+    head_hash: str
+    first_broken: int | None = None
+    problem: str = ""
+
+    @property
+    def anchor(self) -> str:
+        return f"{self.head_seq}:{self.head_hash}"
+
+    def summary(self) -> str:
+        if self.ok:
+            return f"audit log intact: {self.entries} entries; head (keep it as an anchor) {self.anchor}"
+        return f"audit log BROKEN at entry {self.first_broken}: {self.problem}"
+
+
+def _rows(session: Session) -> Iterator[AuditEntry]:
+    yield from session.execute(select(AuditEntry).order_by(AuditEntry.seq).execution_options(yield_per=2000)).scalars()
+
+
+def verify(session: Session, anchors: Mapping[int, str] | None = None) -> VerifyReport:
+    """Walk the chain and name the first entry that was edited, deleted or inserted.
+
+    ``anchors`` maps sequence numbers to hashes recorded outside the database earlier (the head printed by
+    ``audit verify``); they catch a chain rewritten consistently from some entry on, which links alone cannot.
+    """
+    anchors = dict(anchors or {})
+    head_seq, head_hash = session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)).one()
+    count = 0
+    expected_seq = 1
+    prev_hash = prevprev_hash = GENESIS_HASH
+    prev_prev_link = GENESIS_HASH  # prev_hash recorded by the previous entry
+
+    def broken(seq: int, problem: str) -> VerifyReport:
+        return VerifyReport(False, count, head_seq, head_hash, seq, problem)
+
+    for row in _rows(session):
+        if row.seq < expected_seq:
+            return broken(row.seq, f"entry {row.seq} is out of order (expected {expected_seq})")
+        if row.seq > expected_seq:
+            return broken(expected_seq, f"entry {expected_seq} is missing (deleted)")
+        if row.prev_hash != prev_hash:
+            if row.seq > 1 and row.prev_hash == prevprev_hash and prev_prev_link == prevprev_hash:
+                return broken(row.seq - 1, f"entry {row.seq - 1} was inserted (entry {row.seq} links past it)")
+            intact = row.hash == entry_hash(
+                row.seq, row.at, row.actor, row.client, row.event, row.payload, row.prev_hash
+            )
+            if intact and row.seq > 1:
+                # This entry is intact, so the link it recorded is authentic: the previous one was rewritten.
+                return broken(row.seq - 1, f"entry {row.seq - 1} was rewritten (its hash changed)")
+            return broken(row.seq, f"entry {row.seq} does not link to the entry before it (deleted or inserted)")
+        computed = entry_hash(row.seq, row.at, row.actor, row.client, row.event, row.payload, row.prev_hash)
+        if computed != row.hash:
+            return broken(row.seq, f"entry {row.seq} was edited (its content does not match its hash)")
+        if anchors.get(row.seq, row.hash) != row.hash:
+            return broken(row.seq, f"entry {row.seq} differs from its anchor: the chain was rewritten at or before it")
+        prev_prev_link = row.prev_hash
+        prevprev_hash, prev_hash = prev_hash, row.hash
+        count += 1
+        expected_seq += 1
+    last_seq = expected_seq - 1
+    if last_seq < head_seq:
+        return broken(last_seq + 1, f"entries {last_seq + 1}..{head_seq} are missing (deleted from the end)")
+    if last_seq > head_seq:
+        return broken(head_seq + 1, f"entries {head_seq + 1}..{last_seq} were inserted after the recorded head")
+    if prev_hash != head_hash:
+        return broken(last_seq, f"entry {last_seq} does not match the recorded head hash")
+    if beyond := sorted(seq for seq in anchors if seq > last_seq):
+        return broken(beyond[0], f"entry {beyond[0]} named by an anchor is missing (deleted)")
+    return VerifyReport(True, count, head_seq, head_hash)
+
+
+@dataclass(frozen=True)
+class AuditQuery:
+    actor: str | None = None
+    event: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    text: str | None = None
+    after_seq: int = 0
+    limit: int = 100
+
+
+def search(session: Session, query: AuditQuery) -> list[AuditEntry]:
+    stmt = select(AuditEntry).where(AuditEntry.seq > query.after_seq)
+    if query.actor:
+        stmt = stmt.where(AuditEntry.actor == query.actor)
+    if query.event:
+        stmt = stmt.where(AuditEntry.event.startswith(query.event, autoescape=True))
+    if query.since:
+        stmt = stmt.where(AuditEntry.at >= query.since.astimezone(UTC).isoformat(timespec="microseconds"))
+    if query.until:
+        stmt = stmt.where(AuditEntry.at < query.until.astimezone(UTC).isoformat(timespec="microseconds"))
+    if query.text:
+        stmt = stmt.where(AuditEntry.payload.contains(query.text, autoescape=True))
+    stmt = stmt.order_by(AuditEntry.seq).limit(max(1, min(query.limit, 1000)))
+    return list(session.execute(stmt).scalars())
+
+
+def entry_dict(entry: AuditEntry) -> dict[str, Any]:
+    return {
+        "seq": entry.seq,
+        "at": entry.at,
+        "actor": entry.actor,
+        "client": entry.client,
+        "event": entry.event,
+        "payload": json.loads(entry.payload),
+        "prev_hash": entry.prev_hash,
+        "hash": entry.hash,
+    }

@@ -1,0 +1,207 @@
+"""Login (password + TOTP, lockout) and server-side sessions with idle expiry.
+
+Tokens are 256-bit random strings; only their SHA-256 is stored, so a copy of the database yields no usable
+session. The same token works as the web cookie or as an API bearer token; both expire after the idle time.
+The clock is passed in, so tests move time instead of sleeping.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from policecloud.access import audit
+from policecloud.access import events as ev
+from policecloud.access import roles as role_catalogue
+from policecloud.access.credentials import burn_verification, hash_password, totp_step, verify_password
+from policecloud.access.errors import AccessError
+from policecloud.access.principal import Principal, principal_for
+from policecloud.config import Settings
+from policecloud.store.models import AuthSession, User
+
+Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+_BAD_CREDENTIALS = AccessError(
+    401, "invalid_credentials", "Wrong username, password or code.", "用户名、密码或动态口令错误。"
+)
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    token: str
+    user: User
+    expires_after_idle: timedelta
+
+
+def login(
+    session: Session,
+    settings: Settings,
+    now: datetime,
+    *,
+    username: str,
+    password: str,
+    totp: str | None,
+    client: str,
+    kind: str = "web",
+) -> LoginResult:
+    """Check the credentials and open a session; commits in every outcome, so failures are recorded."""
+    actor = audit.Actor(username or "anonymous", client)
+    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+
+    def refuse(reason: str, error: AccessError) -> AccessError:
+        audit.append(session, ev.LoginFailed(username, reason), actor, now)
+        session.commit()
+        return error
+
+    if user is None:
+        burn_verification(settings)
+        raise refuse("unknown_user", _BAD_CREDENTIALS)
+    if user.disabled:
+        raise refuse("disabled", AccessError(403, "account_disabled", "This account is disabled.", "该账户已停用。"))
+    if user.locked_until is not None:
+        if user.locked_until > now:
+            minutes = max(1, math.ceil((user.locked_until - now).total_seconds() / 60))
+            raise refuse("locked", _locked_error(minutes))
+        user.locked_until = None
+        user.failed_logins = 0
+    if not verify_password(settings, user.password_hash, password):
+        raise _count_failure(session, settings, user, actor, now, "password")
+    if role_catalogue.mfa_required(user.role_names):
+        if user.totp_secret is None:
+            raise refuse(
+                "mfa_not_enrolled",
+                AccessError(
+                    403,
+                    "mfa_not_enrolled",
+                    "Your role needs a second factor and none is enrolled: ask a system administrator to run "
+                    "'policecloud user reset-mfa'.",
+                    "您的角色要求双因素认证但尚未绑定动态口令，请联系系统管理员执行 'policecloud user reset-mfa'。",
+                ),
+            )
+        if not totp:
+            session.rollback()
+            raise AccessError(
+                401,
+                "mfa_required",
+                "Password accepted; now give the 6-digit code from your authenticator app ('totp').",
+                "密码正确；请输入身份验证器中的6位动态口令（totp）。",
+            )
+        step = totp_step(user.totp_secret, totp, now)
+        if step is None:
+            raise _count_failure(session, settings, user, actor, now, "mfa")
+        if user.totp_last_step is not None and step <= user.totp_last_step:
+            raise _count_failure(session, settings, user, actor, now, "mfa_replay")
+        user.totp_last_step = step
+    user.failed_logins = 0
+    token = secrets.token_urlsafe(32)
+    session.add(
+        AuthSession(
+            token_hash=token_digest(token),
+            user_id=user.id,
+            kind=kind,
+            client=client[:64],
+            created_at=now,
+            last_seen_at=now,
+        )
+    )
+    audit.append(session, ev.LoginSucceeded(username, kind, user.totp_secret is not None), actor, now)
+    session.commit()
+    return LoginResult(token, user, timedelta(minutes=settings.session_idle_minutes))
+
+
+def _locked_error(minutes: int) -> AccessError:
+    return AccessError(
+        423,
+        "account_locked",
+        f"Too many failed logins: the account is locked; try again in {minutes} minute(s).",
+        f"登录失败次数过多，账户已锁定，请{minutes}分钟后再试。",
+    )
+
+
+def _count_failure(
+    session: Session, settings: Settings, user: User, actor: audit.Actor, now: datetime, reason: str
+) -> AccessError:
+    user.failed_logins += 1
+    audit.append(session, ev.LoginFailed(user.username, reason), actor, now)
+    error = _BAD_CREDENTIALS
+    if user.failed_logins >= settings.lockout_failures:
+        user.locked_until = now + timedelta(minutes=settings.lockout_minutes)
+        audit.append(
+            session,
+            ev.AccountLocked(user.username, user.locked_until.isoformat(), user.failed_logins),
+            actor,
+            now,
+        )
+        error = _locked_error(settings.lockout_minutes)
+    session.commit()
+    return error
+
+
+_SESSION_EXPIRED = AccessError(
+    401, "session_expired", "Your session has expired; please log in again.", "会话已过期，请重新登录。"
+)
+_NOT_AUTHENTICATED = AccessError(401, "not_authenticated", "Please log in first.", "请先登录。")
+
+
+def authenticate(session: Session, settings: Settings, now: datetime, token: str | None) -> Principal:
+    """The principal of a session token, touching its last-seen time; 401 if unknown or idle too long."""
+    if not token:
+        raise _NOT_AUTHENTICATED
+    row = session.execute(select(AuthSession).where(AuthSession.token_hash == token_digest(token))).scalar_one_or_none()
+    if row is None or row.ended_at is not None:
+        raise _SESSION_EXPIRED if row is not None else _NOT_AUTHENTICATED
+    if now - row.last_seen_at > timedelta(minutes=settings.session_idle_minutes):
+        row.ended_at = now
+        session.commit()
+        raise _SESSION_EXPIRED
+    user = session.get(User, row.user_id)
+    if user is None or user.disabled:
+        row.ended_at = now
+        session.commit()
+        raise AccessError(403, "account_disabled", "This account is disabled.", "该账户已停用。")
+    row.last_seen_at = now
+    return principal_for(session, user, now.date())
+
+
+def logout(session: Session, now: datetime, token: str, actor: audit.Actor) -> None:
+    row = session.execute(select(AuthSession).where(AuthSession.token_hash == token_digest(token))).scalar_one_or_none()
+    if row is not None and row.ended_at is None:
+        row.ended_at = now
+        audit.append(session, ev.LoggedOut(actor.name), actor, now)
+
+
+def change_password(
+    session: Session, settings: Settings, now: datetime, user_id: int, current: str, new: str, actor: audit.Actor
+) -> None:
+    """Change one's own password (the current one is required); all the user's sessions end. Commits."""
+    user = session.get(User, user_id)
+    assert user is not None
+    if not verify_password(settings, user.password_hash, current):
+        audit.append(session, ev.PasswordChanged(user.username, False, "wrong_password"), actor, now)
+        session.commit()
+        raise AccessError(403, "wrong_password", "The current password is wrong.", "当前密码错误。")
+    if current == new:
+        raise AccessError(400, "same_password", "The new password must differ.", "新密码不能与原密码相同。")
+    user.password_hash = hash_password(settings, new)
+    for other in session.execute(
+        select(AuthSession).where(AuthSession.user_id == user.id, AuthSession.ended_at.is_(None))
+    ).scalars():
+        other.ended_at = now
+    audit.append(session, ev.PasswordChanged(user.username, True), actor, now)
+    session.commit()

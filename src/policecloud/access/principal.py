@@ -1,0 +1,82 @@
+"""The authenticated caller as the access rules see it: roles, permissions, scope, unmasked fields."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from policecloud.access import roles as role_catalogue
+from policecloud.access.jurisdiction import JurisdictionScope
+from policecloud.store.models import PartnerAgency, SharingAgreement, User
+
+
+@dataclass(frozen=True)
+class PartnerTerms:
+    """The data-sharing agreements in force for a partner user's agency."""
+
+    agency: str
+    references: tuple[str, ...]
+    fields: dict[str, frozenset[str]]
+
+    def fields_for(self, table: str) -> frozenset[str]:
+        return self.fields.get(table, frozenset())
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: int
+    username: str
+    roles: frozenset[str]
+    permissions: frozenset[str]
+    scope: JurisdictionScope
+    unmasked: frozenset[str]
+    partner: PartnerTerms | None = None
+
+    def can(self, permission: str) -> bool:
+        return permission in self.permissions
+
+    @property
+    def is_partner(self) -> bool:
+        return "partner" in self.roles
+
+
+def principal_for(session: Session, user: User, today: date) -> Principal:
+    names = frozenset(user.role_names)
+    partner = None
+    if "partner" in names:
+        partner = partner_terms(session, user.partner_agency_id, today)
+    return Principal(
+        user_id=user.id,
+        username=user.username,
+        roles=names,
+        permissions=role_catalogue.permissions_of(names),
+        scope=JurisdictionScope.of([user.jurisdiction_code, *(g.code for g in user.grants)]),
+        unmasked=role_catalogue.unmasked_fields_of(names) & role_catalogue.catalogue().masked_fields,
+        partner=partner,
+    )
+
+
+def partner_terms(session: Session, agency_id: int | None, today: date) -> PartnerTerms:
+    if agency_id is None:
+        return PartnerTerms("", (), {})
+    agency = session.get(PartnerAgency, agency_id)
+    rows = session.execute(
+        select(SharingAgreement).where(SharingAgreement.agency_id == agency_id, SharingAgreement.revoked.is_(False))
+    ).scalars()
+    fields: dict[str, set[str]] = {}
+    refs = []
+    for agreement in rows:
+        if agreement.valid_until is not None and agreement.valid_until < today:
+            continue
+        refs.append(agreement.reference)
+        for table, names in json.loads(agreement.fields).items():
+            fields.setdefault(table, set()).update(names)
+    return PartnerTerms(
+        agency.name if agency else "",
+        tuple(sorted(refs)),
+        {t: frozenset(f) for t, f in fields.items()},
+    )

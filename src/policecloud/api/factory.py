@@ -1,0 +1,48 @@
+"""The FastAPI application factory: settings in, application out; routers come from the platform's apps."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from policecloud import __version__
+from policecloud.access.auth import Clock, system_clock
+from policecloud.api.errors import install_error_handlers
+from policecloud.api.introspect import api_routes
+from policecloud.config import Settings
+from policecloud.platform import App, discover_apps
+from policecloud.store import make_engine, make_sessionmaker
+
+
+def create_app(
+    settings: Settings,
+    *,
+    engine: Engine | None = None,
+    clock: Clock = system_clock,
+    apps: Sequence[App] | None = None,
+) -> FastAPI:
+    """Build the API. The store must already be migrated (``policecloud db upgrade``; ``serve`` does it)."""
+    app = FastAPI(
+        title="policecloud API",
+        description="警务云 — every read of personal data is authorized, justified and audited.",
+        version=__version__,
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    engine = engine or make_engine(settings.operational_database_url)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.clock = clock
+    app.state.apps = list(discover_apps() if apps is None else apps)
+    for platform_app in app.state.apps:
+        for router in platform_app.routers:
+            app.include_router(router)
+    install_error_handlers(app)
+    unguarded = [r.key for r in api_routes(app) if r.policy is None]
+    if unguarded:
+        # Refuse to serve a route whose access rule nobody stated (see policecloud.api.policy.requires).
+        raise ValueError(f"routes without an access policy (requires(...)): {unguarded}")
+    return app

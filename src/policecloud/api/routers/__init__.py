@@ -1,0 +1,1 @@
+"""One router per capability; each route declares its access policy with ``requires``."""

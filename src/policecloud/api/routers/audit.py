@@ -1,0 +1,58 @@
+"""The auditor's view of the audit log: search and verify. Nobody can change it; attempts are logged."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from policecloud.access import audit
+from policecloud.access import events as ev
+from policecloud.api.policy import Access, requires
+
+router = APIRouter(prefix="/api/audit", tags=["audit"])
+
+
+@router.get("", summary="Search the audit log (auditors only)")
+def search(
+    access: Annotated[Access, requires("audit.read", personal_data=True)],
+    actor: Annotated[str | None, Query(max_length=64)] = None,
+    event: Annotated[str | None, Query(max_length=64, description="Event name or prefix, e.g. 'data.'")] = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    text: Annotated[str | None, Query(max_length=100, description="Substring of the payload")] = None,
+    after_seq: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> dict[str, object]:
+    query = audit.AuditQuery(actor, event, since, until, text, after_seq, limit)
+    entries = audit.search(access.db, query)
+    filters = {k: v for k, v in vars(query).items() if v not in (None, 0)}
+    access.audit(ev.AuditSearched({k: str(v) for k, v in filters.items()}, len(entries)))
+    access.commit()
+    return {"entries": [audit.entry_dict(e) for e in entries]}
+
+
+@router.get("/verify", summary="Check the hash chain; names the first broken entry")
+def verify(access: Annotated[Access, requires("audit.read")]) -> dict[str, object]:
+    report = audit.verify(access.db)
+    access.audit(ev.AuditVerified(report.ok, report.entries, report.first_broken))
+    access.commit()
+    return {
+        "ok": report.ok,
+        "entries": report.entries,
+        "head_seq": report.head_seq,
+        "head_hash": report.head_hash,
+        "first_broken": report.first_broken,
+        "problem": report.problem,
+    }
+
+
+@router.delete("/{seq}", summary="Refused: the audit log is append-only (the attempt is logged)")
+def delete_entry(seq: int, _access: Annotated[Access, requires(refuse_all=True)]) -> None:
+    raise AssertionError("unreachable: the policy refuses every caller")
+
+
+@router.patch("/{seq}", summary="Refused: the audit log is append-only (the attempt is logged)")
+def change_entry(seq: int, _access: Annotated[Access, requires(refuse_all=True)]) -> None:
+    raise AssertionError("unreachable: the policy refuses every caller")

@@ -7,12 +7,14 @@ from typing import Annotated
 import typer
 
 from policecloud.clikit import console, fail, rich_table
+from policecloud.model import cli_schema
 from policecloud.model import types as element_types
 
 
 def register(app: typer.Typer) -> None:
     app.command("types")(list_types)
     app.command("check")(check_values)
+    cli_schema.register(app)
 
 
 def list_types() -> None:

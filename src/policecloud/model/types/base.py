@@ -33,8 +33,17 @@ def to_halfwidth(text: str) -> str:
 
 
 def sql_halfwidth(expr: str) -> str:
-    """The DuckDB expression doing what :func:`to_halfwidth` does."""
-    return f"translate({expr}, '{_sql_escape(FULLWIDTH_CHARS)}', '{_sql_escape(HALFWIDTH_CHARS)}')"
+    """The DuckDB expression doing what :func:`to_halfwidth` does.
+
+    DuckDB's ``translate`` rebuilds its character map for every row (≈ 7 µs a value with this 95-character
+    map), so only values holding a full-width character pay for it: pure ASCII is recognised by its byte
+    length equalling its character length, and anything else by a regex test (≈ 0.3 µs).
+    """
+    translated = f"translate({expr}, '{_sql_escape(FULLWIDTH_CHARS)}', '{_sql_escape(HALFWIDTH_CHARS)}')"
+    return (
+        f"CASE WHEN strlen({expr}) = length({expr}) OR NOT regexp_matches({expr}, '[\uff01-\uff5e\u3000]') "
+        f"THEN {expr} ELSE {translated} END"
+    )
 
 
 def _sql_escape(text: str) -> str:

@@ -24,12 +24,15 @@ from typing import Any
 
 from policecloud import yamlio
 from policecloud.model import types as element_types
+from policecloud.model.types import ElementType
 
 READER_FORMATS = ("csv", "jsonl", "parquet", "sql")
 FIELD_KINDS = ("column", "columns", "literal", "template")
 _SOURCE_ID = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
 _TEMPLATE_FIELD = re.compile(r"\{([^{}]+)\}")
-LINEAGE = ("_source", "_batch", "_row")
+# Filled by ingestion on every record: where it came from. ``id`` may be mapped; if not, it is batch:row.
+LINEAGE = ("source", "batch", "row")
+AUTO_FILLED = (*LINEAGE, "id")
 
 # A property's type may be narrowed by a mapping only in these ways (the value still fits the schema's type).
 COMPATIBLE_TYPES = {("date", "past_date"), ("phone", "mobile"), ("string", "name"), ("string", "text")}
@@ -61,7 +64,7 @@ class ReaderSpec:
 class FieldSpec:
     prop: str
     kind: str
-    type_name: str
+    etype: ElementType  # the schema's type (enums bound to their values) or a narrower one from the mapping
     column: str | None = None
     columns: tuple[str, ...] = ()
     separator: str = " "
@@ -202,6 +205,10 @@ def _reader(doc: yamlio.YamlDoc, spec: dict, problems: list) -> ReaderSpec:
     elif not spec.get("path"):
         problems.append(doc.error(("reader",), "missing required key path"))
     joins = spec.get("joins") or {}
+    for join in joins.values():
+        # YAML 1.1 reads a bare `on` key as the boolean true: accept it as written.
+        if isinstance(join, dict) and True in join:
+            join["on"] = join.pop(True)
     for name, join in joins.items():
         if not isinstance(join, dict) or "on" not in join or not (join.get("table") or join.get("path")):
             problems.append(doc.error(("reader", "joins", name), "a join needs on: {local: remote} and table or path"))
@@ -220,29 +227,30 @@ def _fields(doc, props: dict, entity, schema, reader: ReaderSpec, problems: list
                 problems.append(doc.error(where, "must be a mapping such as {column: 姓名}"))
                 continue
         if name in LINEAGE:
-            problems.append(doc.error(where, "lineage columns are added by ingestion, not mapped"))
+            problems.append(doc.error(where, "lineage (source, batch, row) is filled by ingestion, not mapped"))
             continue
         prop = schema_props.get(name)
-        if entity is not None and prop is None:
+        if entity is None:
+            continue
+        if prop is None:
             problems.append(doc.error(where, f"unknown property of {entity.name}"))
             continue
         kinds = [k for k in FIELD_KINDS if k in spec]
         if len(kinds) != 1:
             problems.append(doc.error(where, f"give exactly one of {', '.join(FIELD_KINDS)}"))
             continue
-        schema_type = getattr(prop, "type", None)
-        type_name = spec.get("type", schema_type)
-        if type_name is None:
-            problems.append(doc.error(where, "no element type (give type:)"))
-            continue
-        if type_name not in element_types.registry():
-            problems.append(doc.error((*where, "type"), f"unknown element type {type_name!r}"))
-            continue
-        if schema_type and type_name != schema_type and (schema_type, type_name) not in COMPATIBLE_TYPES:
-            problems.append(
-                doc.error((*where, "type"), f"{type_name!r} does not fit the schema's type {schema_type!r}")
-            )
-            continue
+        etype: ElementType = prop.type
+        override = spec.get("type")
+        if override is not None and override != etype.name:
+            if override not in element_types.registry():
+                problems.append(doc.error((*where, "type"), f"unknown element type {override!r}"))
+                continue
+            if (etype.name, override) not in COMPATIBLE_TYPES:
+                problems.append(
+                    doc.error((*where, "type"), f"{override!r} does not fit the schema's type {etype.name!r}")
+                )
+                continue
+            etype = element_types.get(override)
         if spec.get("join") and spec["join"] not in (reader.joins or {}):
             problems.append(doc.error((*where, "join"), f"no join named {spec['join']!r} in reader.joins"))
         value_map = spec.get("map")
@@ -253,7 +261,7 @@ def _fields(doc, props: dict, entity, schema, reader: ReaderSpec, problems: list
             FieldSpec(
                 prop=name,
                 kind=kinds[0],
-                type_name=type_name,
+                etype=etype,
                 column=spec.get("column"),
                 columns=tuple(spec.get("columns") or ()),
                 separator=str(spec.get("separator", " ")),
@@ -271,12 +279,11 @@ def _fields(doc, props: dict, entity, schema, reader: ReaderSpec, problems: list
 
 
 def _required_properties(entity) -> list[str]:
-    return [name for name, prop in entity.properties.items() if getattr(prop, "required", False)]
+    return [name for name, prop in entity.properties.items() if prop.required and name not in AUTO_FILLED]
 
 
 def _temporal_start(entity) -> str | None:
-    temporal = getattr(entity, "temporal", None) or {}
-    return temporal.get("start") if isinstance(temporal, dict) else getattr(temporal, "start", None)
+    return entity.temporal.get("start")
 
 
 def load_mappings(directory: Path, schema: Any) -> dict[str, SourceMapping]:

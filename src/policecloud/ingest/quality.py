@@ -12,7 +12,7 @@ from policecloud.warehouse import Warehouse
 def _where(source: str | None, reason: str | None) -> tuple[str, list]:
     clauses, params = [], []
     if source:
-        clauses.append("_source = ?")
+        clauses.append("source = ?")
         params.append(source)
     if reason:
         clauses.append("reason = ?")
@@ -23,8 +23,8 @@ def _where(source: str | None, reason: str | None) -> tuple[str, list]:
 def quarantine_summary(warehouse: Warehouse, source: str | None = None, reason: str | None = None) -> list[tuple]:
     where, params = _where(source, reason)
     return warehouse.sql(
-        "SELECT _source, reason, count(*)::BIGINT, "
-        "count(DISTINCT CASE WHEN row_rejected THEN _batch || ':' || _row END)::BIGINT "
+        "SELECT source, reason, count(*)::BIGINT, "
+        "count(DISTINCT CASE WHEN row_rejected THEN batch || ':' || row END)::BIGINT "
         f"FROM {QUARANTINE_TABLE}{where} GROUP BY ALL ORDER BY 3 DESC, 1, 2",
         params,
     )
@@ -35,8 +35,8 @@ def quarantine_rows(
 ) -> list[tuple]:
     where, params = _where(source, reason)
     return warehouse.sql(
-        f"SELECT _source, _batch, _row, field, raw, reason FROM {QUARANTINE_TABLE}{where} "
-        f"ORDER BY _source, _batch, _row, field LIMIT {int(limit)}",
+        f"SELECT source, batch, row, field, raw, reason FROM {QUARANTINE_TABLE}{where} "
+        f"ORDER BY source, batch, row, field LIMIT {int(limit)}",
         params,
     )
 
@@ -49,7 +49,7 @@ def export_quarantine(warehouse: Warehouse, target: Path, source: str | None = N
     fmt = "FORMAT csv, HEADER true" if suffix == ".csv" else "FORMAT parquet"
     con = warehouse.connect()
     try:
-        query = f"SELECT _source, _batch, _row, field, raw, reason, row_rejected FROM {QUARANTINE_TABLE}{where}"
+        query = f"SELECT source, batch, row, field, raw, reason, row_rejected FROM {QUARANTINE_TABLE}{where}"
         path = str(target).replace("'", "''")
         return con.execute(f"COPY ({query} ORDER BY 1, 2, 3, 4) TO '{path}' ({fmt})", params).fetchall()[0][0]
     finally:
@@ -59,9 +59,9 @@ def export_quarantine(warehouse: Warehouse, target: Path, source: str | None = N
 def freshness(warehouse: Warehouse) -> list[dict]:
     """Per source: last batch time, batch count, rows landed, rejection rate, latest fill rates."""
     rows = warehouse.sql(
-        f"""SELECT _source, max(ingested_at), count(*), sum(rows_landed)::BIGINT, sum(rows_quarantined)::BIGINT,
+        f"""SELECT source, max(ingested_at), count(*), sum(rows_landed)::BIGINT, sum(rows_quarantined)::BIGINT,
                    sum(rows_read)::BIGINT, arg_max(fill_rates, ingested_at)
-            FROM {STATS_TABLE} GROUP BY _source ORDER BY _source"""
+            FROM {STATS_TABLE} GROUP BY source ORDER BY source"""
     )
     return [
         {

@@ -82,7 +82,7 @@ def read_csv(con, unit: Unit, spec: ReaderSpec, needed: Sequence[str], workdir: 
         path = utf8
     options = (
         f"all_varchar = true, header = {str(spec.header).lower()}, delim = {_lit(spec.delimiter)}, "
-        f"quote = {_lit(spec.quote)}, escape = {_lit(spec.quote)}, auto_detect = false, "
+        f"quote = {_lit(spec.quote)}, escape = {_lit(spec.quote)}, auto_detect = true, "
         f"store_rejects = true, rejects_table = '{target}_csv_rejects', rejects_scan = '{target}_csv_scans', "
         "ignore_errors = true"
     )
@@ -129,7 +129,7 @@ def read_jsonl(con, unit: Unit, spec: ReaderSpec, needed: Sequence[str], workdir
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {target}_rejects AS SELECT _row, line AS raw, "
         f"'jsonl.invalid_json' AS reason FROM {target}_lines "
-        "WHERE NOT coalesce(json_valid(line) AND json_type(line) = 'OBJECT', false)"
+        "WHERE NOT coalesce(CASE WHEN json_valid(line) THEN json_type(line) = 'OBJECT' END, false)"
     )
     fields = ", ".join(f"json_extract_string(line, {_lit(_json_path(c))}) AS {_q(c)}" for c in needed)
     con.execute(

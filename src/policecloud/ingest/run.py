@@ -80,8 +80,7 @@ def _needed_columns(mapping: SourceMapping) -> list[str]:
 def _day_property(mapping: SourceMapping, schema) -> str | None:
     if "date" not in mapping.partition_by:
         return None
-    temporal = getattr(schema.get(mapping.entity), "temporal", None) or {}
-    start = temporal.get("start") if isinstance(temporal, dict) else getattr(temporal, "start", None)
+    start = schema.get(mapping.entity).temporal.get("start")
     return start if start in {f.prop for f in mapping.fields} else None
 
 
@@ -111,7 +110,8 @@ def ingest_unit(
             day = _day_property(mapping, schema)
             partition = ["source", "day"] if day else ["source"]
             stats = _stats_sql(report, unit, now())
-            with warehouse.batch(batch_id, meta={"source": mapping.source, "unit": unit.label}) as batch:
+            meta = {"source": mapping.source, "unit": unit.label}
+            with warehouse.batch(batch_id, meta=meta, con=con) as batch:
                 landed = batch.write(mapping.table, records_sql(mapping, batch_id, day), partition_by=partition)
                 batch.write(QUARANTINE_TABLE, quarantine_sql(mapping, batch_id), partition_by=["source"])
                 batch.write(STATS_TABLE, stats, partition_by=["source"])
@@ -139,7 +139,7 @@ def _load_joins(con, mapping: SourceMapping, sources_dir: Path, workdir: Path) -
 
 
 def _measure(con, mapping: SourceMapping, report: UnitReport) -> None:
-    counts = ", ".join(f"count({q(f.prop)})" for f in mapping.fields)
+    counts = ", ".join(f"count({q(f.prop)}) FILTER (WHERE NOT _rejected)" for f in mapping.fields)
     row = con.execute(f"SELECT count(*), count(*) FILTER (WHERE _rejected), {counts} FROM std").fetchall()[0]
     parsed, rejected, filled = row[0], row[1], row[2:]
     parse_rejects = con.execute("SELECT count(*) FROM src_rejects").fetchall()[0][0]
@@ -157,12 +157,12 @@ def _measure(con, mapping: SourceMapping, report: UnitReport) -> None:
 
 def _stats_sql(report: UnitReport, unit: readers.Unit, at: dt.datetime) -> str:
     return (
-        f"SELECT {lit(report.source)} AS _source, {lit(report.batch_id)} AS _batch, {lit(unit.label)} AS unit, "
+        f"SELECT {lit(report.source)} AS source, {lit(report.batch_id)} AS batch, {lit(unit.label)} AS unit, "
         f"TIMESTAMPTZ {lit(at.isoformat())} AS ingested_at, {report.rows_read}::BIGINT AS rows_read, "
         f"{report.rows_landed}::BIGINT AS rows_landed, {report.rows_quarantined}::BIGINT AS rows_quarantined, "
         f"{report.values_quarantined}::BIGINT AS values_quarantined, "
         f"{lit(json.dumps(report.fill_rates, ensure_ascii=False))} AS fill_rates, "
-        f"{lit(json.dumps(report.reasons, ensure_ascii=False))} AS reasons, {lit(report.source)} AS source"
+        f"{lit(json.dumps(report.reasons, ensure_ascii=False))} AS reasons"
     )
 
 

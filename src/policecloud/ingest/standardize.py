@@ -14,7 +14,6 @@ import re
 import duckdb
 
 from policecloud.ingest.mapping import FieldSpec, SourceMapping
-from policecloud.model import types as element_types
 
 _TEMPLATE = re.compile(r"\{([^{}]+)\}")
 
@@ -65,13 +64,10 @@ def std_sql(mapping: SourceMapping) -> str:
         joins += f" LEFT JOIN join_{name} AS j_{name} ON {on}"
     raws = ", ".join(f"{raw_expr(f)} AS {q(f.prop + ':raw')}" for f in mapping.fields)
     step1 = f"SELECT src._row, {raws} FROM src{joins}"
-    norms = ", ".join(
-        f"{element_types.get(f.type_name).sql_normalize(q(f.prop + ':raw'))} AS {q(f.prop + ':norm')}"
-        for f in mapping.fields
-    )
+    norms = ", ".join(f"{f.etype.sql_normalize(q(f.prop + ':raw'))} AS {q(f.prop + ':norm')}" for f in mapping.fields)
     step2 = f"SELECT *, {norms} FROM ({step1})"
     whys = ", ".join(
-        f"{element_types.get(f.type_name).sql_reason(q(f.prop + ':norm'), q(f.prop + ':raw'))} AS {q(f.prop + ':code')}"
+        f"{f.etype.sql_reason(q(f.prop + ':norm'), q(f.prop + ':raw'))} AS {q(f.prop + ':code')}"
         for f in mapping.fields
     )
     step3 = f"SELECT *, {whys} FROM ({step2})"
@@ -81,7 +77,7 @@ def std_sql(mapping: SourceMapping) -> str:
         columns.append(f"CASE WHEN {code} IS NULL THEN {q(f.prop + ':norm')} END AS {q(f.prop)}")
         columns.append(q(f.prop + ":raw"))
         missing = f"{q(f.prop + ':norm')} IS NULL"
-        why = f"CASE WHEN {code} IS NOT NULL THEN {lit(f.type_name + '.')} || {code}"
+        why = f"CASE WHEN {code} IS NOT NULL THEN {lit(f.etype.name + '.')} || {code}"
         if f.required or f.prop in mapping.keys:
             why += f" WHEN {missing} THEN 'required.missing'"
         columns.append(f"{why} END AS {q(f.prop + ':why')}")
@@ -92,17 +88,23 @@ def std_sql(mapping: SourceMapping) -> str:
 
 def build_std(con: duckdb.DuckDBPyConnection, mapping: SourceMapping) -> None:
     for f in mapping.fields:
-        element_types.get(f.type_name).sql_setup(con)
+        f.etype.sql_setup(con)
     con.execute(f"CREATE OR REPLACE TEMP TABLE std AS {std_sql(mapping)}")
 
 
 def records_sql(mapping: SourceMapping, batch_id: str, day_of: str | None) -> str:
-    """Landed rows: lineage, partition columns and the valid values of every property."""
-    props = ", ".join(q(f.prop) for f in mapping.fields)
+    """Landed rows: lineage (source, batch, row), id, partition columns and the valid values of every property.
+
+    ``id`` is the mapped one when the source has its own record ids, else ``<batch>:<row>``.
+    """
+    mapped = {f.prop for f in mapping.fields}
+    props = ", ".join(q(f.prop) for f in mapping.fields if f.prop != "id")
+    record_id = 'coalesce("id", ' if "id" in mapped else "("
+    record_id += f"{lit(batch_id + ':')} || _row) AS id"
     day = f", CAST({q(day_of)} AS DATE) AS day" if day_of else ""
     return (
-        f"SELECT {lit(mapping.source)} AS _source, {lit(batch_id)} AS _batch, _row, {props}, "
-        f"{lit(mapping.source)} AS source{day} FROM std WHERE NOT _rejected"
+        f"SELECT {record_id}, {lit(mapping.source)} AS source, {lit(batch_id)} AS batch, _row AS row"
+        f"{', ' + props if props else ''}{day} FROM std WHERE NOT _rejected"
     )
 
 
@@ -111,12 +113,12 @@ def quarantine_sql(mapping: SourceMapping, batch_id: str) -> str:
     parts = []
     for f in mapping.fields:
         parts.append(
-            f"SELECT _row, {lit(f.prop)} AS field, {q(f.prop + ':raw')} AS raw, {q(f.prop + ':why')} AS reason, "
-            f"_rejected AS row_rejected FROM std WHERE {q(f.prop + ':why')} IS NOT NULL"
+            f"SELECT _row::BIGINT AS _row, {lit(f.prop)} AS field, {q(f.prop + ':raw')} AS raw, "
+            f"{q(f.prop + ':why')} AS reason, _rejected AS row_rejected FROM std WHERE {q(f.prop + ':why')} IS NOT NULL"
         )
-    parts.append("SELECT _row, NULL AS field, raw, reason, true AS row_rejected FROM src_rejects")
+    parts.append("SELECT _row::BIGINT AS _row, NULL AS field, raw, reason, true AS row_rejected FROM src_rejects")
     union = " UNION ALL ".join(parts)
     return (
-        f"SELECT {lit(mapping.source)} AS _source, {lit(batch_id)} AS _batch, _row, field, raw, reason, "
-        f"row_rejected, {lit(mapping.source)} AS source FROM ({union})"
+        f"SELECT {lit(mapping.source)} AS source, {lit(batch_id)} AS batch, _row AS row, field, raw, reason, "
+        f"row_rejected FROM ({union})"
     )

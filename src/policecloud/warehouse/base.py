@@ -47,8 +47,13 @@ class Warehouse(abc.ABC):
     root: Any
 
     @abc.abstractmethod
-    def batch(self, batch_id: str, meta: Mapping[str, Any] | None = None) -> AbstractContextManager[BatchWriter]:
-        """A context in which to write one batch; committed on normal exit, discarded on error."""
+    def batch(
+        self, batch_id: str, meta: Mapping[str, Any] | None = None, con: Any = None
+    ) -> AbstractContextManager[BatchWriter]:
+        """A context in which to write one batch; committed on normal exit, discarded on error.
+
+        ``con`` is the engine connection the written queries run on (so they may use its temporary tables).
+        """
 
     @abc.abstractmethod
     def is_committed(self, batch_id: str) -> bool: ...

@@ -47,13 +47,16 @@ def _quote(path: Path | str) -> str:
 
 
 class _DuckDBBatch(BatchWriter):
-    def __init__(self, warehouse: DuckDBWarehouse, batch_id: str, skipped: bool) -> None:
+    def __init__(
+        self, warehouse: DuckDBWarehouse, batch_id: str, skipped: bool, con: duckdb.DuckDBPyConnection | None
+    ) -> None:
         self.warehouse = warehouse
         self.batch_id = batch_id
         self.skipped = skipped
         self.staging = warehouse.root / "_staging" / batch_id
         self.rows: dict[str, int] = {}
-        self.con = connect()
+        self.owns_connection = con is None
+        self.con = connect() if con is None else con
 
     def write(self, table: str, query: str, partition_by: Sequence[str] = ()) -> int:
         if self.skipped:
@@ -95,18 +98,21 @@ class DuckDBWarehouse(Warehouse):
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     @contextmanager
-    def batch(self, batch_id: str, meta: Mapping[str, Any] | None = None) -> Iterator[BatchWriter]:
+    def batch(
+        self, batch_id: str, meta: Mapping[str, Any] | None = None, con: duckdb.DuckDBPyConnection | None = None
+    ) -> Iterator[BatchWriter]:
         if not _NAME.match(batch_id):
             raise WarehouseError(f"invalid batch id {batch_id!r}")
         with self._lock():
             self._recover_locked()
-            writer = _DuckDBBatch(self, batch_id, skipped=self.is_committed(batch_id))
+            writer = _DuckDBBatch(self, batch_id, skipped=self.is_committed(batch_id), con=con)
             try:
                 yield writer
                 if not writer.skipped:
                     self._commit(writer, dict(meta or {}))
             finally:
-                writer.con.close()
+                if writer.owns_connection:
+                    writer.con.close()
                 shutil.rmtree(writer.staging, ignore_errors=True)
 
     def _commit(self, writer: _DuckDBBatch, meta: dict[str, Any]) -> None:

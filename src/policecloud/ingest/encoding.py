@@ -38,6 +38,11 @@ def detect(path: Path) -> str:
     for candidate in ("utf-8", "gb18030"):
         if _decodes(sample, candidate):
             return candidate
+    # Mostly UTF-8 with a few broken lines: read it as UTF-8 and let the bad lines go to quarantine.
+    lines = sample.split(b"\n")[:-1] or [sample]
+    broken = sum(1 for line in lines if not _decodes(line, "utf-8"))
+    if broken <= max(1, len(lines) // 20):
+        return "utf-8"
     raise EncodingError(f"{path}: not UTF-8 and not GBK/GB18030 text (checked the first {len(sample)} bytes)")
 
 
@@ -48,6 +53,21 @@ def _decodes(sample: bytes, encoding: str) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+
+
+def verify_sample(path: Path, encoding: str) -> None:
+    """Raise EncodingError when the start of ``path`` is not ``encoding`` (a declared encoding that is wrong)."""
+    with open(path, "rb") as handle:
+        sample = handle.read(SAMPLE_BYTES)
+    if encoding.startswith("utf-8") and sample.startswith(codecs.BOM_UTF8):
+        sample = sample[len(codecs.BOM_UTF8) :]
+    decoder = codecs.getincrementaldecoder(encoding)()
+    try:
+        decoder.decode(sample, final=False)
+    except UnicodeDecodeError as exc:
+        guess = next((e for e in ("utf-8", "gb18030") if e != encoding and _decodes(sample, e)), None)
+        hint = f"; it looks like {guess}: fix the mapping's encoding (or use auto)" if guess else ""
+        raise EncodingError(f"{path}: byte {exc.start} is not valid {encoding}{hint}") from None
 
 
 def verify(path: Path, encoding: str) -> None:

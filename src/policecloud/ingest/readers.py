@@ -74,7 +74,11 @@ def _check_columns(unit: Unit, available: Sequence[str], needed: Sequence[str]) 
 def read_csv(con, unit: Unit, spec: ReaderSpec, needed: Sequence[str], workdir: Path, target: str) -> None:
     assert unit.path is not None
     path = unit.path
-    encoding = enc.detect(path) if spec.encoding == "auto" else enc.canonical(spec.encoding)
+    if spec.encoding == "auto":
+        encoding = enc.detect(path)
+    else:
+        encoding = enc.canonical(spec.encoding)
+        enc.verify_sample(path, encoding)
     if encoding == "gb18030":
         enc.verify(path, encoding)
         utf8 = workdir / (path.name + ".utf8")

@@ -96,9 +96,11 @@ def read_csv(con, unit: Unit, spec: ReaderSpec, needed: Sequence[str], workdir: 
     columns = [d[0] for d in header]
     _check_columns(unit, columns, needed)
     selected = ", ".join(_q(c) for c in needed) or "NULL AS _nothing"
+    first_line = 2 if spec.header else 1
+    # _row is the line number as if no line were rejected; corrected below when some were.
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {target}_raw AS SELECT row_number() OVER () AS _k, {selected} "
-        f"FROM read_csv({_lit(path)}, {options})"
+        f"CREATE OR REPLACE TEMP TABLE {target}_raw AS SELECT row_number() OVER () + {first_line - 1} AS _row, "
+        f"{selected} FROM read_csv({_lit(path)}, {options})"
     )
     # Rejected lines (one per line even if DuckDB reports several errors on it), in file order.
     con.execute(
@@ -106,14 +108,17 @@ def read_csv(con, unit: Unit, spec: ReaderSpec, needed: Sequence[str], workdir: 
         "'csv.' || lower(replace(any_value(error_type), ' ', '_')) AS reason "
         f"FROM {target}_csv_rejects GROUP BY line"
     )
-    first_line = 2 if spec.header else 1
-    # The k-th parsed record's line: skip the rejected lines before it (an ASOF join on accepted-before counts).
+    if not con.execute(f"SELECT count(*) FROM {target}_rejects").fetchall()[0][0]:
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {target} AS SELECT * FROM {target}_raw")
+        return
+    # A parsed record moves down by the number of rejected lines before it: an ASOF join on, for the j-th
+    # rejected line, how many records were parsed before it.
     con.execute(
-        f"""CREATE OR REPLACE TEMP VIEW {target} AS
-        WITH r AS (SELECT _row - {first_line} + 1 - row_number() OVER (ORDER BY _row) AS accepted_before,
+        f"""CREATE OR REPLACE TEMP TABLE {target} AS
+        WITH r AS (SELECT _row - row_number() OVER (ORDER BY _row) AS parsed_before_line,
                           row_number() OVER (ORDER BY _row) AS j FROM {target}_rejects)
-        SELECT s.* EXCLUDE (_k), s._k + {first_line - 1} + coalesce(r.j, 0) AS _row
-        FROM {target}_raw s ASOF LEFT JOIN r ON s._k > r.accepted_before"""
+        SELECT s.* EXCLUDE (_row), s._row + coalesce(r.j, 0) AS _row
+        FROM {target}_raw s ASOF LEFT JOIN r ON s._row > r.parsed_before_line"""
     )
 
 
@@ -137,7 +142,7 @@ def read_jsonl(con, unit: Unit, spec: ReaderSpec, needed: Sequence[str], workdir
     )
     fields = ", ".join(f"json_extract_string(line, {_lit(_json_path(c))}) AS {_q(c)}" for c in needed)
     con.execute(
-        f"CREATE OR REPLACE TEMP VIEW {target} AS SELECT _row{', ' + fields if fields else ''} "
+        f"CREATE OR REPLACE TEMP TABLE {target} AS SELECT _row{', ' + fields if fields else ''} "
         f"FROM {target}_lines WHERE _row NOT IN (SELECT _row FROM {target}_rejects)"
     )
 
@@ -156,7 +161,7 @@ def read_parquet(con, unit: Unit, spec: ReaderSpec, needed: Sequence[str], workd
     _check_columns(unit, columns, needed)
     selected = ", ".join(f"CAST({_q(c)} AS VARCHAR) AS {_q(c)}" for c in needed)
     con.execute(
-        f"CREATE OR REPLACE TEMP VIEW {target} AS SELECT file_row_number + 1 AS _row"
+        f"CREATE OR REPLACE TEMP TABLE {target} AS SELECT file_row_number + 1 AS _row"
         f"{', ' + selected if selected else ''} FROM read_parquet({_lit(unit.path)}, file_row_number = true)"
     )
     _empty_rejects(con, target)

@@ -56,21 +56,43 @@ def raw_expr(spec: FieldSpec) -> str:
     return expr
 
 
-def std_sql(mapping: SourceMapping) -> str:
-    """The query building ``std`` from ``src``: _row, then per property p: p, "p:raw", "p:why"."""
+# A property whose sample holds at most this share of distinct values is standardized once per distinct value
+# and joined back: checkpoint ids, lanes, colours, plate types and most plates repeat a great deal.
+DEDUP_MAX_DISTINCT_SHARE = 0.2
+MIN_ROWS_TO_DEDUPLICATE = 50_000
+_NULL_KEY = "\x00"
+
+
+def std_sql(mapping: SourceMapping, deduplicated: frozenset[str] = frozenset()) -> str:
+    """The query building ``std`` from ``src``: _row, then per property p: p, "p:raw", "p:why".
+
+    Properties in ``deduplicated`` take their normalized value and reason from the lookup table ``lk_<p>``
+    (built by :func:`build_lookup`) instead of computing them row by row.
+    """
     joins = ""
     for name, join in (mapping.reader.joins or {}).items():
         on = " AND ".join(f"src.{q(local)} = j_{name}.{q(remote)}" for local, remote in join["on"].items())
         joins += f" LEFT JOIN join_{name} AS j_{name} ON {on}"
     raws = ", ".join(f"{raw_expr(f)} AS {q(f.prop + ':raw')}" for f in mapping.fields)
     step1 = f"SELECT src._row, {raws} FROM src{joins}"
-    norms = ", ".join(f"{f.etype.sql_normalize(q(f.prop + ':raw'))} AS {q(f.prop + ':norm')}" for f in mapping.fields)
-    step2 = f"SELECT *, {norms} FROM ({step1})"
+    looked_up, lookups = [], ""
+    for i, f in enumerate(mapping.fields):
+        if f.prop in deduplicated:
+            alias = f"lk{i}"
+            looked_up.append(f"{alias}.norm AS {q(f.prop + ':norm')}, {alias}.code AS {q(f.prop + ':code')}")
+            lookups += (
+                f" LEFT JOIN {lookup_table(f.prop)} AS {alias} "
+                f"ON {alias}.key = coalesce(s.{q(f.prop + ':raw')}, {lit(_NULL_KEY)})"
+            )
+    if looked_up:
+        step1 = f"SELECT s.*, {', '.join(looked_up)} FROM ({step1}) AS s{lookups}"
+    inline = [f for f in mapping.fields if f.prop not in deduplicated]
+    norms = ", ".join(f"{f.etype.sql_normalize(q(f.prop + ':raw'))} AS {q(f.prop + ':norm')}" for f in inline)
+    step2 = f"SELECT *, {norms} FROM ({step1})" if inline else step1
     whys = ", ".join(
-        f"{f.etype.sql_reason(q(f.prop + ':norm'), q(f.prop + ':raw'))} AS {q(f.prop + ':code')}"
-        for f in mapping.fields
+        f"{f.etype.sql_reason(q(f.prop + ':norm'), q(f.prop + ':raw'))} AS {q(f.prop + ':code')}" for f in inline
     )
-    step3 = f"SELECT *, {whys} FROM ({step2})"
+    step3 = f"SELECT *, {whys} FROM ({step2})" if inline else step2
     columns = ["_row"]
     for f in mapping.fields:
         code = q(f.prop + ":code")
@@ -86,10 +108,48 @@ def std_sql(mapping: SourceMapping) -> str:
     return f"SELECT *, ({rejected}) AS _rejected FROM (SELECT {', '.join(columns)} FROM ({step3}))"
 
 
-def build_std(con: duckdb.DuckDBPyConnection, mapping: SourceMapping) -> None:
+def lookup_table(prop: str) -> str:
+    return q(f"lk_{prop}")
+
+
+def build_lookup(con: duckdb.DuckDBPyConnection, mapping: SourceMapping, f: FieldSpec) -> None:
+    """Standardize each distinct raw value of ``f`` once: (key, norm, code)."""
+    joins = ""
+    if f.join:
+        join = mapping.reader.joins[f.join]
+        on = " AND ".join(f"src.{q(a)} = j_{f.join}.{q(b)}" for a, b in join["on"].items())
+        joins = f" LEFT JOIN join_{f.join} AS j_{f.join} ON {on}"
+    distinct = f"SELECT DISTINCT {raw_expr(f)} AS raw FROM src{joins}"
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {lookup_table(f.prop)} AS "
+        f"SELECT coalesce(raw, {lit(_NULL_KEY)}) AS key, norm, {f.etype.sql_reason('norm', 'raw')} AS code "
+        f"FROM (SELECT raw, {f.etype.sql_normalize('raw')} AS norm FROM ({distinct}))"
+    )
+
+
+def repetitive_fields(con: duckdb.DuckDBPyConnection, mapping: SourceMapping) -> frozenset[str]:
+    """Properties whose values repeat enough to standardize per distinct value (HyperLogLog estimate)."""
+    total = con.execute("SELECT count(*) FROM src").fetchall()[0][0]
+    candidates = [f for f in mapping.fields if f.kind != "literal" and not f.join]
+    if total < MIN_ROWS_TO_DEDUPLICATE or not candidates:
+        return frozenset()
+    counts = ", ".join(f"approx_count_distinct({raw_expr(f)})" for f in candidates)
+    estimates = con.execute(f"SELECT {counts} FROM src").fetchall()[0]
+    return frozenset(
+        f.prop for f, n in zip(candidates, estimates, strict=True) if n <= DEDUP_MAX_DISTINCT_SHARE * total
+    )
+
+
+def build_std(con: duckdb.DuckDBPyConnection, mapping: SourceMapping) -> frozenset[str]:
+    """Materialize ``std``; returns the properties standardized per distinct value."""
     for f in mapping.fields:
         f.etype.sql_setup(con)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE std AS {std_sql(mapping)}")
+    deduplicated = repetitive_fields(con, mapping)
+    for f in mapping.fields:
+        if f.prop in deduplicated:
+            build_lookup(con, mapping, f)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE std AS {std_sql(mapping, deduplicated)}")
+    return deduplicated
 
 
 def records_sql(mapping: SourceMapping, batch_id: str, day_of: str | None) -> str:

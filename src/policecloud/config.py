@@ -19,6 +19,7 @@ class Settings:
 
     data_dir: Path = Path("var")
     mappings_dir: Path = Path("mappings")  # one YAML mapping per source (see docs/ingestion.md)
+    source_root: Path | None = None  # overrides sources_dir
     language: str = "zh-CN"
     timezone: str = "Asia/Shanghai"
     database_url: str | None = None
@@ -32,6 +33,11 @@ class Settings:
     lockout_minutes: int = 10
     session_idle_minutes: int = 30
     cookie_secure: bool = True
+    # Early warning (see docs/alerts.md): where the durable event log lives (default: data_dir/events), how
+    # long the same target at the same place stays one alert, and how many events a log segment holds.
+    event_log_dir: Path | None = None
+    alert_dedup_seconds: int = 600
+    event_segment_events: int = 50000
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -39,8 +45,17 @@ class Settings:
         return self.data_dir / "warehouse"
 
     @property
+    def events_dir(self) -> Path:
+        return self.event_log_dir or self.data_dir / "events"
+
+    @property
     def sources_dir(self) -> Path:
-        return self.data_dir / "sources"
+        """Where source extracts land; by default the synthetic province's (``policecloud synth``)."""
+        return self.source_root or self.province_dir / "sources"
+
+    @property
+    def province_dir(self) -> Path:
+        return self.data_dir / "province"
 
     @property
     def operational_database_url(self) -> str:
@@ -56,6 +71,8 @@ class Settings:
         kwargs: dict[str, object] = {}
         if v := env.get(ENV_PREFIX + "DATA_DIR"):
             kwargs["data_dir"] = Path(v)
+        if v := env.get(ENV_PREFIX + "SOURCES_DIR"):
+            kwargs["source_root"] = Path(v)
         if v := env.get(ENV_PREFIX + "MAPPINGS_DIR"):
             kwargs["mappings_dir"] = Path(v)
         if v := env.get(ENV_PREFIX + "LANGUAGE"):

@@ -1,0 +1,1 @@
+"""The demo: the platform on a generated province, served on localhost (``make demo``)."""

@@ -65,9 +65,7 @@ def test_golden_case(type_name: str, case: dict) -> None:
             assert comparable(result.details.get(key)) == comparable(expected), key
 
 
-@pytest.mark.parametrize(
-    "type_name", sorted({p.values[0] for p in CASES if element_types.get(p.values[0]).vectorized})
-)
+@pytest.mark.parametrize("type_name", sorted({p.values[0] for p in CASES if element_types.get(p.values[0]).vectorized}))
 def test_vectorized_agrees_on_golden_inputs(type_name: str, duck) -> None:
     etype = element_types.get(type_name)
     inputs = [p.values[1]["input"] for p in CASES if p.values[0] == type_name]
@@ -75,3 +73,11 @@ def test_vectorized_agrees_on_golden_inputs(type_name: str, duck) -> None:
         expected = etype.check(raw)
         assert reason == expected.reason, (raw, reason, expected)
         assert comparable(value) == comparable(expected.value), (raw, value, expected)
+
+
+@pytest.mark.parametrize("type_name", sorted({p.values[0] for p in CASES if element_types.get(p.values[0]).vectorized}))
+def test_the_distinct_value_path_agrees_with_the_row_by_row_path(type_name: str, duck) -> None:
+    etype = element_types.get(type_name)
+    inputs = [p.values[1]["input"] for p in CASES if p.values[0] == type_name]
+    inputs = inputs + inputs[::-1] + [None]  # repeated values and a missing one
+    assert check_values(duck, etype, inputs, distinct=True) == check_values(duck, etype, inputs)

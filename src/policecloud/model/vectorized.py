@@ -14,8 +14,11 @@ from policecloud.model.types import ElementType
 
 
 def connect() -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection that never tries the network for extensions."""
-    return duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
+    """A DuckDB connection that never tries the network for extensions, in the platform's time zone
+    (timestamps come back to Python as Asia/Shanghai wall time, dates cast from them are local dates)."""
+    con = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
+    con.execute("SET TimeZone = 'Asia/Shanghai'")
+    return con
 
 
 def setup(con: duckdb.DuckDBPyConnection, types: Iterable[ElementType]) -> None:

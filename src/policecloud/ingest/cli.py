@@ -141,6 +141,9 @@ def freshness(ctx: typer.Context) -> None:
         rows = quality.freshness(warehouse)
     except WarehouseError as exc:
         raise fail(str(exc)) from None
+    if not rows:
+        console.print("尚未导入任何数据 / nothing has been ingested yet")
+        return
     table = rich_table(
         "Freshness and quality per source",
         ["source", "last batch", "batches", "rows landed", "rejection rate", "lowest fill rates"],

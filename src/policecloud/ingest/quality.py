@@ -20,7 +20,14 @@ def _where(source: str | None, reason: str | None) -> tuple[str, list]:
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
+def _has(warehouse: Warehouse, table: str) -> bool:
+    """Nothing ingested yet (or nothing ever quarantined) is an empty answer, not an error."""
+    return table in warehouse.tables()
+
+
 def quarantine_summary(warehouse: Warehouse, source: str | None = None, reason: str | None = None) -> list[tuple]:
+    if not _has(warehouse, QUARANTINE_TABLE):
+        return []
     where, params = _where(source, reason)
     return warehouse.sql(
         "SELECT source, reason, count(*)::BIGINT, "
@@ -33,6 +40,8 @@ def quarantine_summary(warehouse: Warehouse, source: str | None = None, reason: 
 def quarantine_rows(
     warehouse: Warehouse, source: str | None = None, reason: str | None = None, limit: int = 20
 ) -> list[tuple]:
+    if not _has(warehouse, QUARANTINE_TABLE):
+        return []
     where, params = _where(source, reason)
     return warehouse.sql(
         f"SELECT source, batch, row, field, raw, reason FROM {QUARANTINE_TABLE}{where} "
@@ -45,6 +54,8 @@ def export_quarantine(warehouse: Warehouse, target: Path, source: str | None = N
     suffix = target.suffix.lower()
     if suffix not in (".csv", ".parquet"):
         raise ValueError(f"export to .csv or .parquet, not {suffix or 'a file without extension'}")
+    if not _has(warehouse, QUARANTINE_TABLE):
+        raise ValueError("nothing has been quarantined yet: no file written")
     where, params = _where(source, reason)
     fmt = "FORMAT csv, HEADER true" if suffix == ".csv" else "FORMAT parquet"
     con = warehouse.connect()
@@ -58,6 +69,8 @@ def export_quarantine(warehouse: Warehouse, target: Path, source: str | None = N
 
 def freshness(warehouse: Warehouse) -> list[dict]:
     """Per source: last batch time, batch count, rows landed, rejection rate, latest fill rates."""
+    if not _has(warehouse, STATS_TABLE):
+        return []
     rows = warehouse.sql(
         f"""SELECT source, max(ingested_at), count(*), sum(rows_landed)::BIGINT, sum(rows_quarantined)::BIGINT,
                    sum(rows_read)::BIGINT, arg_max(fill_rates, ingested_at)

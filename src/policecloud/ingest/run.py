@@ -124,16 +124,23 @@ def ingest_unit(
 
 
 def _load_joins(con, mapping: SourceMapping, sources_dir: Path, workdir: Path) -> None:
-    """Each join of the reader becomes a lookup table ``join_<name>``, first row per key (no fan-out)."""
+    """Each join of the reader becomes a lookup table ``join_<name>``, first row per key (no fan-out).
+
+    ``where: {column: value}`` keeps only the lookup rows with those values (e.g. the log-off lines of a
+    session log joined to its log-on lines); a lookup table is not a record source, so nothing is lost.
+    """
     for name, join in (mapping.reader.joins or {}).items():
         path = sources_dir / join["path"] if join.get("path") else None
         sub = readers.Unit(mapping.source, path, join.get("path") or join.get("table") or name)
-        needed = sorted({*join["on"].values(), *(f.column or "" for f in mapping.fields if f.join == name)})
+        where = {str(k): str(v) for k, v in (join.get("where") or {}).items()}
+        used = (c for f in mapping.fields if f.join == name for c in f.source_columns())
+        needed = sorted({*join["on"].values(), *where, *used})
         spec = replace(mapping.reader, table=join.get("table"), query=None, path=join.get("path"))
         readers.open_unit(con, replace(mapping, reader=spec), sub, needed, workdir, sources_dir, f"lk_{name}")
         keys = ", ".join(q(r) for r in join["on"].values())
+        condition = " AND ".join(f"{q(k)} = {lit(v)}" for k, v in where.items()) or "true"
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE join_{name} AS SELECT * FROM lk_{name} "
+            f"CREATE OR REPLACE TEMP TABLE join_{name} AS SELECT * FROM lk_{name} WHERE {condition} "
             f"QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY _row) = 1"
         )
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 import duckdb
+import pyarrow as pa
 
 from policecloud.ingest.mapping import FieldSpec, SourceMapping
 
@@ -127,6 +128,32 @@ def build_lookup(con: duckdb.DuckDBPyConnection, mapping: SourceMapping, f: Fiel
     )
 
 
+def build_python_lookup(con: duckdb.DuckDBPyConnection, mapping: SourceMapping, f: FieldSpec) -> None:
+    """Like :func:`build_lookup` for a type without an SQL form (the address parser): each distinct raw
+    value is checked once in Python (``check_many`` when the type has it) and joined back."""
+    joins = ""
+    if f.join:
+        join = mapping.reader.joins[f.join]
+        on = " AND ".join(f"src.{q(a)} = j_{f.join}.{q(b)}" for a, b in join["on"].items())
+        joins = f" LEFT JOIN join_{f.join} AS j_{f.join} ON {on}"
+    raws = [r[0] for r in con.execute(f"SELECT DISTINCT {raw_expr(f)} FROM src{joins}").fetchall()]
+    check_many = getattr(f.etype, "check_many", None)
+    checked = check_many(raws) if check_many else [f.etype.check(r) for r in raws]
+    table = pa.table(
+        {
+            "key": [_NULL_KEY if r is None else r for r in raws],
+            "norm": [None if c.value is None else str(c.value) for c in checked],
+            "code": [c.reason for c in checked],
+        },
+        schema=pa.schema([("key", pa.string()), ("norm", pa.string()), ("code", pa.string())]),
+    )
+    con.register("_python_lookup", table)
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {lookup_table(f.prop)} AS SELECT * FROM _python_lookup")
+    finally:
+        con.unregister("_python_lookup")
+
+
 def repetitive_fields(con: duckdb.DuckDBPyConnection, mapping: SourceMapping) -> frozenset[str]:
     """Properties whose values repeat enough to standardize per distinct value (HyperLogLog estimate)."""
     total = con.execute("SELECT count(*) FROM src").fetchall()[0][0]
@@ -144,9 +171,12 @@ def build_std(con: duckdb.DuckDBPyConnection, mapping: SourceMapping) -> frozens
     """Materialize ``std``; returns the properties standardized per distinct value."""
     for f in mapping.fields:
         f.etype.sql_setup(con)
-    deduplicated = repetitive_fields(con, mapping)
+    in_python = frozenset(f.prop for f in mapping.fields if not f.etype.vectorized)
+    deduplicated = repetitive_fields(con, mapping) | in_python
     for f in mapping.fields:
-        if f.prop in deduplicated:
+        if f.prop in in_python:
+            build_python_lookup(con, mapping, f)
+        elif f.prop in deduplicated:
             build_lookup(con, mapping, f)
     con.execute(f"CREATE OR REPLACE TEMP TABLE std AS {std_sql(mapping, deduplicated)}")
     return deduplicated

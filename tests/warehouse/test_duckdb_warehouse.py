@@ -117,3 +117,10 @@ def test_killing_the_writer_at_a_random_moment_loses_or_duplicates_nothing(tmp_p
     subprocess.run([sys.executable, str(script), str(root), str(batches)], check=True)
     assert check_whole_batches() == set(range(batches))
     assert not any((root / "_staging").iterdir())
+
+
+def test_a_table_named_after_a_keyword_works(tmp_path):
+    wh = open_warehouse(tmp_path)
+    with wh.batch("k") as batch:
+        batch.write("case", "SELECT 1 AS n")
+    assert wh.sql('SELECT n FROM "case"') == [(1,)]

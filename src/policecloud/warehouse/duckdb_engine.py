@@ -42,6 +42,11 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def _ident(name: str) -> str:
+    """A table name as a quoted identifier (``case`` is a keyword, and a fine table name)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 def _quote(path: Path | str) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
@@ -187,7 +192,7 @@ class DuckDBWarehouse(Warehouse):
         """A DuckDB connection with one view per table over its committed files."""
         con = connect()
         for table in self.tables():
-            con.execute(f"CREATE OR REPLACE VIEW {table} AS SELECT * FROM {self.scan(table)}")
+            con.execute(f"CREATE OR REPLACE VIEW {_ident(table)} AS SELECT * FROM {self.scan(table)}")
         return con
 
     def sql(self, query: str, params: Sequence[Any] | None = None) -> list[tuple]:

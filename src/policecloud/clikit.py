@@ -20,8 +20,9 @@ def settings_of(ctx: typer.Context) -> Settings:
 
 def rich_table(title: str, columns: list[str]) -> Table:
     table = Table(title=title, header_style="bold")
-    for column in columns:
-        table.add_column(column)
+    for i, column in enumerate(columns):
+        # The first column names the row (a source id, a user name): never wrapped, whatever the width.
+        table.add_column(column, no_wrap=i == 0)
     return table
 
 

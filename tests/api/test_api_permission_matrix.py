@@ -15,6 +15,7 @@ import yaml
 from fastapi import APIRouter
 
 from policecloud.access import roles as role_catalogue
+from policecloud.alerts.testing import seed_target
 from policecloud.api import create_app
 from policecloud.api.introspect import api_routes, openapi_operations
 from policecloud.api.policy import Access, requires
@@ -90,6 +91,8 @@ class World:
             target = self.p.user(f"target.{n}", ["citizen"], "420111002")
             path = path.replace("{user_id}", str(target))
         path = path.replace("{seq}", "1")
+        if seeded := seed_target(path, spec.get("list"), self.p.engine, DATA_STATION, self.p.clock()):
+            target, path = seeded  # early-warning routes: a fresh alert, watchlist entry or geofence
         request = spec.get("request", {})
         fill = lambda v: v.replace("{unique}", str(n)) if isinstance(v, str) else v  # noqa: E731
         params = {k: fill(v) for k, v in request.get("query", {}).items()}

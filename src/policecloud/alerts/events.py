@@ -1,0 +1,71 @@
+"""Audit event types of early warning (listed in the app; the audit log records them like the core's)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from policecloud.access.events import AuditEvent
+
+
+@dataclass(frozen=True)
+class WatchlistEntryAdded(AuditEvent):
+    name: ClassVar[str] = "watchlist.add"
+    entry_id: int
+    kind: str
+    value: str
+    reason: str
+    jurisdiction_code: str
+    valid_from: str
+    valid_until: str | None
+    purpose: dict[str, str]
+
+
+@dataclass(frozen=True)
+class WatchlistEntryRemoved(AuditEvent):
+    name: ClassVar[str] = "watchlist.remove"
+    entry_id: int
+    kind: str
+    value: str
+    purpose: dict[str, str]
+
+
+@dataclass(frozen=True)
+class GeofenceAdded(AuditEvent):
+    name: ClassVar[str] = "geofence.add"
+    geofence_id: int
+    fence_name: str
+    jurisdiction_code: str
+    purpose: dict[str, str]
+
+
+@dataclass(frozen=True)
+class GeofenceRemoved(AuditEvent):
+    name: ClassVar[str] = "geofence.remove"
+    geofence_id: int
+    purpose: dict[str, str]
+
+
+@dataclass(frozen=True)
+class AlertHandled(AuditEvent):
+    """A lifecycle step: acknowledge, close, assign or note."""
+
+    name: ClassVar[str] = "alert.handle"
+    alert_id: int
+    action: str
+    status: str
+    details: dict[str, Any]
+    purpose: dict[str, str]
+
+
+@dataclass(frozen=True)
+class AlertStreamOpened(AuditEvent):
+    name: ClassVar[str] = "alert.stream"
+    purpose: dict[str, str]
+    scope: list[str]
+
+
+@dataclass(frozen=True)
+class DevicesLoaded(AuditEvent):
+    name: ClassVar[str] = "map.devices"
+    count: int

@@ -1,0 +1,80 @@
+"""The live part of ``policecloud demo``: the province's hotlists become watchlists, a feed account gets a
+session, and once the server answers, a day of the province's events is replayed into it (in a thread)."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+import time
+import urllib.request
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from policecloud.access import accounts, audit
+from policecloud.access.auth import token_digest
+from policecloud.alerts import sources
+from policecloud.alerts.cli import import_entries
+from policecloud.alerts.replay import FeedClient, replay
+from policecloud.config import Settings
+
+log = logging.getLogger(__name__)
+FEED_USER = "demo.feed"
+
+
+def prepare(settings: Settings, province: Path) -> str:
+    """Import the hotlists (idempotent) and return a fresh session token of the demo feed account."""
+    from policecloud.store import make_engine, make_sessionmaker, upgrade
+    from policecloud.store.models import AuthSession
+
+    engine = make_engine(settings.operational_database_url)
+    upgrade(engine)
+    actor = audit.Actor("cli:demo", "local")
+    try:
+        with make_sessionmaker(engine)() as session:
+            import_entries(session, sources.hotlist_entries(province / "sources"), actor, "420000")
+            user = accounts.find_user(session, FEED_USER)
+            if user is None:  # a machine account: it signs in with session tokens, never with this password
+                user, _ = accounts.create_user(
+                    session, settings, actor, username=FEED_USER, password=secrets.token_urlsafe(18),
+                    jurisdiction="420000", roles=["feed"],
+                )  # fmt: skip
+            token = secrets.token_urlsafe(24)
+            now = datetime.now(UTC)
+            session.add(AuthSession(token_hash=token_digest(token), user_id=user.id, created_at=now, last_seen_at=now))
+            session.commit()
+    finally:
+        engine.dispose()
+    return token
+
+
+def start_live_replay(
+    settings: Settings, province: Path, url: str, speed: float = 60.0, day: str | None = None
+) -> threading.Thread:
+    """Prepare now; replay in a daemon thread as soon as ``url`` answers (give up after two minutes)."""
+    token = prepare(settings, province)
+    days = sources.days(province / "sources")
+    chosen = date.fromisoformat(day) if day else days[0]
+
+    def run() -> None:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(url + "/api/health", timeout=1):
+                    break
+            except OSError:
+                time.sleep(0.5)
+        client = FeedClient(url, token)
+        try:
+            client.request("PUT", "/api/map/devices", {"devices": sources.devices(province / "sources")})
+            events = sources.day_events(province / "sources", chosen)
+            log.warning("replaying %d events of %s at %g× into %s", len(events), chosen, speed, url)
+            replay(client, events, speed)
+        except Exception:
+            log.exception("the live replay stopped")
+        finally:
+            client.close()
+
+    thread = threading.Thread(target=run, name="demo-replay", daemon=True)
+    thread.start()
+    return thread

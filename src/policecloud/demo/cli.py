@@ -18,6 +18,7 @@ def demo(
     scale: Annotated[str, typer.Option(help="Size of the generated province: tiny | small | medium.")] = "small",
     seed: Annotated[int, typer.Option(help="Seed of the generated province.")] = 1,
     serve: Annotated[bool, typer.Option("--serve/--no-serve", help="Start the web platform at the end.")] = True,
+    replay_speed: Annotated[float, typer.Option(help="Speed of the live replay of a day of events.")] = 60.0,
 ) -> None:
     """演示 / Demo: generate the province (once), ingest it, create demo users, serve the platform."""
     from policecloud.demo import steps
@@ -47,6 +48,11 @@ def demo(
     console.print(f"TOTP secrets are in {settings.data_dir / 'demo-users.json'} (synthetic demo only).")
     if serve:
         console.rule("4 · 平台 / the platform")
+        from policecloud.alerts.live import start_live_replay
         from policecloud.api.cli import serve as serve_command
 
+        base = f"http://{settings.host}:{settings.port}"
+        start_live_replay(settings, province, base, speed=replay_speed)
+        console.print(f"一张图 / the one map: {base}/map   ·   API: {base}/docs")
+        console.print(f"a day of the province's events is replayed at {replay_speed:g}× into the platform")
         serve_command(ctx, host=None, port=None)

@@ -39,3 +39,14 @@ def head_revision() -> str | None:
 
 def is_up_to_date(engine: Engine) -> bool:
     return current_revision(engine) == head_revision()
+
+
+def load_app_models() -> None:
+    """Import every platform app, so that the tables of all of them are on ``Base.metadata``.
+
+    Migrations are explicit files, but autogenerate and the test store's reset walk the metadata: a table
+    whose model module was never imported would be invisible to them.
+    """
+    from policecloud.platform import discover_apps
+
+    discover_apps()

@@ -76,8 +76,10 @@ _WORKER_URLS: dict[str, str] = {}
 def _reset_postgres(engine: Engine) -> bool:
     """Empty every table of an already migrated schema (much faster than migrating again); False if unsure."""
     from policecloud.store.base import Base
-    from policecloud.store.migrate import is_up_to_date
+    from policecloud.store.migrate import is_up_to_date, load_app_models
     from policecloud.store.models import GENESIS_HASH
+
+    load_app_models()
 
     if not is_up_to_date(engine):
         return False

@@ -5,8 +5,11 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-from policecloud.store import models  # noqa: F401  (registers the tables on the metadata)
+from policecloud.store import models  # noqa: F401  (registers the core tables on the metadata)
 from policecloud.store.base import Base
+from policecloud.store.migrate import load_app_models
+
+load_app_models()  # and every app's tables
 
 config = context.config
 target_metadata = Base.metadata

@@ -17,6 +17,7 @@ def serve(
     ctx: typer.Context,
     host: Annotated[str | None, typer.Option(help="Address to bind (default: settings, 127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default: settings, 8000).")] = None,
+    access_log: Annotated[bool, typer.Option("--access-log/--no-access-log", help="Log every request.")] = True,
 ) -> None:
     """Start the web API (OpenAPI at /docs); upgrades the operational store first."""
     import uvicorn
@@ -31,4 +32,6 @@ def serve(
     bind_host = host or settings.host
     bind_port = port or settings.port
     console.print(f"policecloud API on http://{bind_host}:{bind_port}/docs")
-    uvicorn.run(create_app(settings, engine=engine), host=bind_host, port=bind_port, log_level="info")
+    uvicorn.run(
+        create_app(settings, engine=engine), host=bind_host, port=bind_port, log_level="info", access_log=access_log
+    )

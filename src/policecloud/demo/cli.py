@@ -55,4 +55,5 @@ def demo(
         start_live_replay(settings, province, base, speed=replay_speed)
         console.print(f"一张图 / the one map: {base}/map   ·   API: {base}/docs")
         console.print(f"a day of the province's events is replayed at {replay_speed:g}× into the platform")
-        serve_command(ctx, host=None, port=None)
+        # The replay posts events continuously: a request log would bury the addresses above.
+        serve_command(ctx, host=None, port=None, access_log=False)

@@ -178,3 +178,23 @@ def test_an_empty_file_lands_nothing_and_reconciles(tmp_path, schema):
     (tmp_path / "people.csv").write_text("姓名,身份证\n", encoding="utf-8")
     [report] = run(tmp_path, schema)
     assert (report.rows_read, report.rows_landed, report.rows_quarantined) == (0, 0, 0)
+
+
+def test_row_numbers_are_line_numbers_in_a_large_file_with_rejected_lines(tmp_path, schema):
+    # Parsed in parallel and numbered from the table's rowid: every row must still carry its own line number.
+    # The id_number column holds the line number itself (never a valid ID), so each quarantined value tells.
+    lines = ["姓名,身份证"]
+    for i in range(2, 200_002):
+        lines.append(f"张三,{i}" if i % 50_000 else f"张三,{i},extra")  # 4 lines with too many columns
+    (tmp_path / "people.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    mapping = load_mapping(write(tmp_path, PEOPLE_MAPPING.replace("ENCODING", "auto")), schema)
+    warehouse = open_warehouse(tmp_path / "wh")
+    [report] = list(ingest_source(warehouse, mapping, tmp_path, schema))
+    assert (report.rows_read, report.rows_landed, report.rows_quarantined) == (200_000, 199_996, 4)
+    values = warehouse.sql("SELECT row, raw FROM quarantine WHERE field = 'id_number'")
+    assert len(values) == 199_996
+    assert all(str(row) == raw for row, raw in values)
+    rejected = warehouse.sql("SELECT row FROM quarantine WHERE field IS NULL ORDER BY row")
+    assert rejected == [(50_000,), (100_000,), (150_000,), (200_000,)]
+    landed = warehouse.sql("SELECT min(row), max(row), count(DISTINCT row) FROM person")
+    assert landed == [(2, 200_001, 199_996)]

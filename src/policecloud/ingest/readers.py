@@ -97,10 +97,10 @@ def read_csv(con, unit: Unit, spec: ReaderSpec, needed: Sequence[str], workdir: 
     _check_columns(unit, columns, needed)
     selected = ", ".join(_q(c) for c in needed) or "NULL AS _nothing"
     first_line = 2 if spec.header else 1
-    # _row is the line number as if no line were rejected; corrected below when some were.
+    # A table created from a scan keeps the file's order (DuckDB preserves insertion order), so its rowid is the
+    # record's position: free, where row_number() OVER () is a single-threaded window over the whole file.
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {target}_raw AS SELECT row_number() OVER () + {first_line - 1} AS _row, "
-        f"{selected} FROM read_csv({_lit(path)}, {options})"
+        f"CREATE OR REPLACE TEMP TABLE {target}_raw AS SELECT {selected} FROM read_csv({_lit(path)}, {options})"
     )
     # Rejected lines (one per line even if DuckDB reports several errors on it), in file order.
     con.execute(
@@ -108,8 +108,10 @@ def read_csv(con, unit: Unit, spec: ReaderSpec, needed: Sequence[str], workdir: 
         "'csv.' || lower(replace(any_value(error_type), ' ', '_')) AS reason "
         f"FROM {target}_csv_rejects GROUP BY line"
     )
+    # _row: the line number as if no line were rejected; corrected below when some were.
+    numbered = f"(SELECT rowid + {first_line} AS _row, * FROM {target}_raw)"
     if not con.execute(f"SELECT count(*) FROM {target}_rejects").fetchall()[0][0]:
-        con.execute(f"CREATE OR REPLACE TEMP VIEW {target} AS SELECT * FROM {target}_raw")
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {target} AS SELECT * FROM {numbered}")
         return
     # A parsed record moves down by the number of rejected lines before it: an ASOF join on, for the j-th
     # rejected line, how many records were parsed before it.
@@ -118,7 +120,7 @@ def read_csv(con, unit: Unit, spec: ReaderSpec, needed: Sequence[str], workdir: 
         WITH r AS (SELECT _row - row_number() OVER (ORDER BY _row) AS parsed_before_line,
                           row_number() OVER (ORDER BY _row) AS j FROM {target}_rejects)
         SELECT s.* EXCLUDE (_row), s._row + coalesce(r.j, 0) AS _row
-        FROM {target}_raw s ASOF LEFT JOIN r ON s._row > r.parsed_before_line"""
+        FROM {numbered} s ASOF LEFT JOIN r ON s._row > r.parsed_before_line"""
     )
 
 
@@ -131,10 +133,11 @@ def read_jsonl(con, unit: Unit, spec: ReaderSpec, needed: Sequence[str], workdir
         enc.transcode_to_utf8(unit.path, path, encoding)
     # Read lines verbatim: a line that is not a JSON object is quarantined, never skipped.
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {target}_lines AS SELECT row_number() OVER () AS _row, line FROM read_csv("
+        f"CREATE OR REPLACE TEMP TABLE {target}_lines_raw AS SELECT line FROM read_csv("
         f"{_lit(path)}, columns = {{'line': 'VARCHAR'}}, header = false, delim = '\x1f', quote = '', "
         "escape = '', auto_detect = false, strict_mode = false)"
     )
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {target}_lines AS SELECT rowid + 1 AS _row, line FROM {target}_lines_raw")
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {target}_rejects AS SELECT _row, line AS raw, "
         f"'jsonl.invalid_json' AS reason FROM {target}_lines "

@@ -3,6 +3,10 @@
 The batch id is the segment's (``events-<first offset>``), so copying a segment twice — after a crash
 between the warehouse commit and anything else — adds nothing. Lineage columns: ``source`` (``live``),
 ``batch`` (the batch id) and ``row`` (the event's offset in the log).
+
+The copy runs next to the live stream in the same server: it gets a DuckDB connection limited to one thread,
+so a segment's copy (a few hundred ms of CPU at 50 000 events) leaves the other core to intake, processing
+and push instead of stalling them — it was a visible bump in the alert latency every sealed segment.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from policecloud.alerts.bus import LocalLogBus
+from policecloud.model.vectorized import connect
 from policecloud.warehouse import Warehouse
 
 _COMMON = {"id": "VARCHAR", "kind": "VARCHAR", "time": "TIMESTAMPTZ", "place": "VARCHAR", "county": "VARCHAR"}
@@ -45,13 +50,19 @@ def segment_query(path: Path, start: int, batch_id: str, kind: str) -> str:
 def flush_sealed(bus: LocalLogBus, warehouse: Warehouse) -> list[str]:
     """Copy every sealed segment not yet in the warehouse; returns the batch ids written."""
     written = []
-    for start, _count in bus.sealed_segments():
-        batch_id = f"events-{start:012d}"
-        if warehouse.is_committed(batch_id):
-            continue
-        path = bus.segment_path(start)
-        with warehouse.batch(batch_id, {"source": "live", "segment": path.name}) as batch:
-            for kind in TABLES:
-                batch.write(kind, segment_query(path, start, batch_id, kind), partition_by=["day"])
-        written.append(batch_id)
+    pending = [(s, c) for s, c in bus.sealed_segments() if not warehouse.is_committed(f"events-{s:012d}")]
+    if not pending:
+        return written
+    con = connect()
+    try:
+        con.execute("SET threads = 1")  # leave the other core to the live stream
+        for start, _count in pending:
+            batch_id = f"events-{start:012d}"
+            path = bus.segment_path(start)
+            with warehouse.batch(batch_id, {"source": "live", "segment": path.name}, con=con) as batch:
+                for kind in TABLES:
+                    batch.write(kind, segment_query(path, start, batch_id, kind), partition_by=["day"])
+            written.append(batch_id)
+    finally:
+        con.close()
     return written

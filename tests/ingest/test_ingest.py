@@ -116,3 +116,39 @@ def test_freshness_and_fill_rates(tmp_path, province, schema):
     assert people["rows_landed"] == 3 and people["rejection_rate"] == pytest.approx(2 / 5)
     assert people["fill_rates"]["id_number"] == pytest.approx(2 / 3, abs=1e-4)
     assert people["fill_rates"]["name"] == 1.0
+
+
+def test_a_database_source_is_fingerprinted_by_its_rows(tmp_path, schema):
+    """A database that is not a SQLite file cannot be hashed as bytes: its rows are, once read."""
+    import sqlite3
+    import textwrap
+
+    from policecloud.ingest.mapping import load_mapping
+
+    db = sqlite3.connect(tmp_path / "people.db")
+    db.executescript("CREATE TABLE p (xm TEXT); INSERT INTO p VALUES ('张三'), ('李四');")
+    db.commit()
+    mapping_text = """\
+        source: people_db
+        label: {zh: 人口库, en: people database}
+        entity: Person
+        reader: {format: sql, url: "sqlite+pysqlite:///{sources}/people.db", table: p}
+        properties:
+          name: {column: xm}
+        """
+    (tmp_path / "m.yaml").write_text(textwrap.dedent(mapping_text), encoding="utf-8")
+    mapping = load_mapping(tmp_path / "m.yaml", schema)
+    warehouse = open_warehouse(tmp_path / "wh")
+
+    def ingest():
+        [report] = list(ingest_source(warehouse, mapping, tmp_path, schema))
+        return report
+
+    first = ingest()
+    assert not first.skipped and first.batch_id.startswith("people_db-")
+    assert ingest().skipped  # the same rows: the same batch
+    db.execute("INSERT INTO p VALUES ('王五')")
+    db.commit()
+    third = ingest()
+    assert not third.skipped and third.batch_id != first.batch_id
+    assert warehouse.sql("SELECT count(*) FROM person") == [(5,)]

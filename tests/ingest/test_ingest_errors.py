@@ -98,7 +98,7 @@ BROKEN = {
         """,
         "m.yaml:7: properties.batch: lineage (source, batch, row) is filled by ingestion, not mapped",
     ),
-    "not yaml": ("source: [unclosed\n", "m.yaml:2: not valid YAML"),
+    "not yaml": ("source: [unclosed\n", "m.yaml:2: YAML syntax error"),
 }
 
 
@@ -198,3 +198,9 @@ def test_row_numbers_are_line_numbers_in_a_large_file_with_rejected_lines(tmp_pa
     assert rejected == [(50_000,), (100_000,), (150_000,), (200_000,)]
     landed = warehouse.sql("SELECT min(row), max(row), count(DISTINCT row) FROM person")
     assert landed == [(2, 200_001, 199_996)]
+
+
+def test_a_gbk_file_cut_inside_a_character_is_a_clear_error(tmp_path, schema):
+    (tmp_path / "people.csv").write_bytes("姓名,身份证\n张三,1\n王".encode("gbk")[:-1])
+    with pytest.raises(ReadError, match=r"ends inside a gb18030 character"):
+        run(tmp_path, schema, encoding="gbk")

@@ -81,3 +81,12 @@ def test_the_distinct_value_path_agrees_with_the_row_by_row_path(type_name: str,
     inputs = [p.values[1]["input"] for p in CASES if p.values[0] == type_name]
     inputs = inputs + inputs[::-1] + [None]  # repeated values and a missing one
     assert check_values(duck, etype, inputs, distinct=True) == check_values(duck, etype, inputs)
+
+
+def test_a_type_without_a_sql_form_says_so_and_how_to_check_it() -> None:
+    from policecloud.model.types.base import NoSqlForm
+
+    address = element_types.get("address")
+    assert not address.vectorized
+    with pytest.raises(NoSqlForm, match="'address' has no SQL form"):
+        address.sql_normalize("raw")

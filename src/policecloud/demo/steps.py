@@ -34,12 +34,11 @@ class DemoUser:
 
 def generate_province(settings: Settings, scale: str, seed: int) -> Path:
     """The synthetic province under DATA_DIR/province, generated once and reused after."""
-    from policecloud.synth.cli import _existing
     from policecloud.synth.config import SynthConfig
-    from policecloud.synth.generate import generate
+    from policecloud.synth.generate import generate, is_complete
 
     out = settings.province_dir
-    if not _existing(out, scale, seed):
+    if not is_complete(out, scale, seed):
         generate(SynthConfig.for_scale(scale, seed=seed), out, progress=True)
     return out
 

@@ -70,26 +70,6 @@ def verify_sample(path: Path, encoding: str) -> None:
         raise EncodingError(f"{path}: byte {exc.start} is not valid {encoding}{hint}") from None
 
 
-def verify(path: Path, encoding: str) -> None:
-    """Raise EncodingError naming the byte offset when ``path`` is not entirely valid in ``encoding``."""
-    decoder = codecs.getincrementaldecoder(encoding)()
-    offset = 0
-    with open(path, "rb") as handle:
-        while chunk := handle.read(SAMPLE_BYTES):
-            try:
-                decoder.decode(chunk, final=False)
-            except UnicodeDecodeError as exc:
-                raise EncodingError(
-                    f"{path}: byte {offset + exc.start} is not valid {encoding} ({exc.reason}); "
-                    "the file is not in the encoding its mapping declares or was detected"
-                ) from None
-            offset += len(chunk)
-    try:
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        raise EncodingError(f"{path}: the file ends inside a {encoding} character (truncated?)") from None
-
-
 def transcode_to_utf8(source: Path, target: Path, encoding: str) -> None:
     """Stream ``source`` in ``encoding`` into ``target`` as UTF-8; invalid bytes raise EncodingError."""
     decoder = codecs.getincrementaldecoder(encoding)()
@@ -101,4 +81,7 @@ def transcode_to_utf8(source: Path, target: Path, encoding: str) -> None:
             except UnicodeDecodeError as exc:
                 raise EncodingError(f"{source}: byte {offset + exc.start} is not valid {encoding}") from None
             offset += len(chunk)
-        dst.write(decoder.decode(b"", final=True))
+        try:
+            dst.write(decoder.decode(b"", final=True))
+        except UnicodeDecodeError:
+            raise EncodingError(f"{source}: the file ends inside a {encoding} character (truncated?)") from None

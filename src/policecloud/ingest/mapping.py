@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from policecloud import yamlio
 from policecloud.model import types as element_types
 from policecloud.model.types import ElementType
+from policecloud.model.yaml_lines import KeyPath, YamlDocument, key_text, read_yaml
 
 READER_FORMATS = ("csv", "jsonl", "parquet", "sql")
 FIELD_KINDS = ("column", "columns", "literal", "template")
@@ -38,10 +38,23 @@ AUTO_FILLED = (*LINEAGE, "id")
 COMPATIBLE_TYPES = {("date", "past_date"), ("phone", "mobile"), ("string", "name"), ("string", "text")}
 
 
-class MappingError(ValueError):
-    """One or more problems in a mapping file; the message lists each with file, line and key."""
+class MappingProblem(ValueError):
+    """One problem of a mapping file: ``<file>:<line>: <key>: <problem>``."""
 
-    def __init__(self, problems: list[yamlio.YamlError]) -> None:
+    def __init__(self, path: Path | str, line: int | None, key: str, problem: str) -> None:
+        where = f"{path}:{line}" if line else str(path)
+        super().__init__(f"{where}: {key + ': ' if key else ''}{problem}")
+        self.path, self.line, self.key, self.problem = str(path), line, key, problem
+
+
+def _problem(doc: YamlDocument, key: KeyPath, problem: str) -> MappingProblem:
+    return MappingProblem(doc.path, doc.line(key), key_text(key), problem)
+
+
+class MappingError(ValueError):
+    """One or more problems in mapping files; the message lists each with file, line and key."""
+
+    def __init__(self, problems: list[MappingProblem]) -> None:
         super().__init__("\n".join(str(p) for p in problems))
         self.problems = problems
 
@@ -111,11 +124,13 @@ def snake_case(name: str) -> str:
 
 def load_mapping(path: Path, schema: Any) -> SourceMapping:
     """Read and check one mapping against ``schema``; raises MappingError listing every problem."""
-    doc = yamlio.load(path)
-    problems: list[yamlio.YamlError] = []
+    doc = read_yaml(path)
+    if doc.problems:
+        raise MappingError([MappingProblem(path, line, key_text(key), text) for key, line, text in doc.problems])
+    problems: list[MappingProblem] = []
     data = doc.data
     if not isinstance(data, dict):
-        raise MappingError([doc.error((), "a mapping must be a YAML mapping of keys")])
+        raise MappingError([_problem(doc, (), "a mapping must be a YAML mapping of keys")])
 
     def need(key: str, kind: type, where: tuple = ()) -> Any:
         container = data
@@ -123,9 +138,9 @@ def load_mapping(path: Path, schema: Any) -> SourceMapping:
             container = container.get(k, {}) if isinstance(container, dict) else {}
         value = container.get(key) if isinstance(container, dict) else None
         if value is None:
-            problems.append(doc.error((*where, key), "missing required key"))
+            problems.append(_problem(doc, (*where, key), "missing required key"))
         elif not isinstance(value, kind):
-            problems.append(doc.error((*where, key), f"must be a {kind.__name__}, not {type(value).__name__}"))
+            problems.append(_problem(doc, (*where, key), f"must be a {kind.__name__}, not {type(value).__name__}"))
             return None
         return value
 
@@ -142,10 +157,10 @@ def load_mapping(path: Path, schema: Any) -> SourceMapping:
     }
     for key in data:
         if key not in allowed:
-            problems.append(doc.error((key,), f"unknown key; allowed: {', '.join(sorted(allowed))}"))
+            problems.append(_problem(doc, (key,), f"unknown key; allowed: {', '.join(sorted(allowed))}"))
     source = need("source", str)
     if source and not _SOURCE_ID.match(source):
-        problems.append(doc.error(("source",), "must be lower-case letters, digits and _ (e.g. hotel_stays)"))
+        problems.append(_problem(doc, ("source",), "must be lower-case letters, digits and _ (e.g. hotel_stays)"))
     label = need("label", dict) or {}
     entity_name = need("entity", str)
     entity = None
@@ -153,24 +168,24 @@ def load_mapping(path: Path, schema: Any) -> SourceMapping:
         try:
             entity = schema.get(entity_name)
         except KeyError:
-            problems.append(doc.error(("entity",), f"unknown entity or event type {entity_name!r}"))
+            problems.append(_problem(doc, ("entity",), f"unknown entity or event type {entity_name!r}"))
     reader = _reader(doc, need("reader", dict) or {}, problems)
     fields = _fields(doc, need("properties", dict) or {}, entity, schema, reader, problems)
     mapped = {f.prop for f in fields}
     keys = tuple(data.get("keys") or ())
     for i, key in enumerate(keys):
         if key not in mapped:
-            problems.append(doc.error(("keys", i), f"key {key!r} is not a mapped property"))
+            problems.append(_problem(doc, ("keys", i), f"key {key!r} is not a mapped property"))
     partition_by = tuple(data.get("partition_by") or ())
     for i, part in enumerate(partition_by):
         if part != "date" and part not in mapped:
-            problems.append(doc.error(("partition_by", i), f"{part!r} is neither 'date' nor a mapped property"))
+            problems.append(_problem(doc, ("partition_by", i), f"{part!r} is neither 'date' nor a mapped property"))
     if "date" in partition_by and entity is not None and not _temporal_start(entity):
-        problems.append(doc.error(("partition_by",), f"{entity_name} has no start time to partition by date"))
+        problems.append(_problem(doc, ("partition_by",), f"{entity_name} has no start time to partition by date"))
     if entity is not None:
         for prop_name in _required_properties(entity):
             if prop_name not in mapped:
-                problems.append(doc.error(("properties",), f"required property {prop_name!r} is not mapped"))
+                problems.append(_problem(doc, ("properties",), f"required property {prop_name!r} is not mapped"))
     if problems:
         raise MappingError(problems)
     return SourceMapping(
@@ -188,22 +203,22 @@ def load_mapping(path: Path, schema: Any) -> SourceMapping:
     )
 
 
-def _reader(doc: yamlio.YamlDoc, spec: dict, problems: list) -> ReaderSpec:
+def _reader(doc: YamlDocument, spec: dict, problems: list) -> ReaderSpec:
     fmt = spec.get("format")
     if fmt not in READER_FORMATS:
-        problems.append(doc.error(("reader", "format"), f"must be one of {', '.join(READER_FORMATS)}"))
+        problems.append(_problem(doc, ("reader", "format"), f"must be one of {', '.join(READER_FORMATS)}"))
         return ReaderSpec(format="csv")
     allowed = {"format", "path", "encoding", "delimiter", "header", "quote", "url", "table", "query", "joins"}
     for key in spec:
         if key not in allowed:
-            problems.append(doc.error(("reader", key), "unknown reader option"))
+            problems.append(_problem(doc, ("reader", key), "unknown reader option"))
     if fmt == "sql":
         if not spec.get("url"):
-            problems.append(doc.error(("reader",), "missing required key url (a SQLAlchemy URL)"))
+            problems.append(_problem(doc, ("reader",), "missing required key url (a SQLAlchemy URL)"))
         if not (spec.get("table") or spec.get("query")):
-            problems.append(doc.error(("reader",), "a sql reader needs table or query"))
+            problems.append(_problem(doc, ("reader",), "a sql reader needs table or query"))
     elif not spec.get("path"):
-        problems.append(doc.error(("reader",), "missing required key path"))
+        problems.append(_problem(doc, ("reader",), "missing required key path"))
     joins = spec.get("joins") or {}
     for join in joins.values():
         # YAML 1.1 reads a bare `on` key as the boolean true: accept it as written.
@@ -211,7 +226,9 @@ def _reader(doc: yamlio.YamlDoc, spec: dict, problems: list) -> ReaderSpec:
             join["on"] = join.pop(True)
     for name, join in joins.items():
         if not isinstance(join, dict) or "on" not in join or not (join.get("table") or join.get("path")):
-            problems.append(doc.error(("reader", "joins", name), "a join needs on: {local: remote} and table or path"))
+            problems.append(
+                _problem(doc, ("reader", "joins", name), "a join needs on: {local: remote} and table or path")
+            )
     known = {k: spec[k] for k in allowed if k in spec}
     return ReaderSpec(**known)
 
@@ -224,38 +241,38 @@ def _fields(doc, props: dict, entity, schema, reader: ReaderSpec, problems: list
         if not isinstance(spec, dict):
             spec = {"column": spec} if isinstance(spec, str) else {}
             if not spec:
-                problems.append(doc.error(where, "must be a mapping such as {column: 姓名}"))
+                problems.append(_problem(doc, where, "must be a mapping such as {column: 姓名}"))
                 continue
         if name in LINEAGE:
-            problems.append(doc.error(where, "lineage (source, batch, row) is filled by ingestion, not mapped"))
+            problems.append(_problem(doc, where, "lineage (source, batch, row) is filled by ingestion, not mapped"))
             continue
         prop = schema_props.get(name)
         if entity is None:
             continue
         if prop is None:
-            problems.append(doc.error(where, f"unknown property of {entity.name}"))
+            problems.append(_problem(doc, where, f"unknown property of {entity.name}"))
             continue
         kinds = [k for k in FIELD_KINDS if k in spec]
         if len(kinds) != 1:
-            problems.append(doc.error(where, f"give exactly one of {', '.join(FIELD_KINDS)}"))
+            problems.append(_problem(doc, where, f"give exactly one of {', '.join(FIELD_KINDS)}"))
             continue
         etype: ElementType = prop.type
         override = spec.get("type")
         if override is not None and override != etype.name:
             if override not in element_types.registry():
-                problems.append(doc.error((*where, "type"), f"unknown element type {override!r}"))
+                problems.append(_problem(doc, (*where, "type"), f"unknown element type {override!r}"))
                 continue
             if (etype.name, override) not in COMPATIBLE_TYPES:
                 problems.append(
-                    doc.error((*where, "type"), f"{override!r} does not fit the schema's type {etype.name!r}")
+                    _problem(doc, (*where, "type"), f"{override!r} does not fit the schema's type {etype.name!r}")
                 )
                 continue
             etype = element_types.get(override)
         if spec.get("join") and spec["join"] not in (reader.joins or {}):
-            problems.append(doc.error((*where, "join"), f"no join named {spec['join']!r} in reader.joins"))
+            problems.append(_problem(doc, (*where, "join"), f"no join named {spec['join']!r} in reader.joins"))
         value_map = spec.get("map")
         if value_map is not None and not isinstance(value_map, dict):
-            problems.append(doc.error((*where, "map"), "must be a mapping of source value → standard value"))
+            problems.append(_problem(doc, (*where, "map"), "must be a mapping of source value → standard value"))
             value_map = None
         fields.append(
             FieldSpec(
@@ -289,17 +306,15 @@ def _temporal_start(entity) -> str | None:
 def load_mappings(directory: Path, schema: Any) -> dict[str, SourceMapping]:
     """Every ``*.yaml`` mapping in ``directory`` by source id; all problems of all files at once."""
     found: dict[str, SourceMapping] = {}
-    problems: list[yamlio.YamlError] = []
+    problems: list[MappingProblem] = []
     for path in sorted(directory.glob("*.yaml")):
         try:
             mapping = load_mapping(path, schema)
         except MappingError as exc:
             problems.extend(exc.problems)
-        except yamlio.YamlError as exc:
-            problems.append(exc)
         else:
             if mapping.source in found:
-                problems.append(yamlio.YamlError(path, None, "source", f"{mapping.source!r} is mapped twice"))
+                problems.append(MappingProblem(path, None, "source", f"{mapping.source!r} is mapped twice"))
             found[mapping.source] = mapping
     if problems:
         raise MappingError(problems)

@@ -49,19 +49,28 @@ class UnitReport:
         return asdict(self) | {"reconciled": self.reconciled}
 
 
-def fingerprint(mapping: SourceMapping, unit: readers.Unit, sources_dir: Path) -> str:
+def fingerprint(mapping: SourceMapping, unit: readers.Unit, sources_dir: Path) -> str | None:
+    """The batch id of a file (or SQLite database file): the mapping text and the bytes. None for another
+    database, whose rows are fingerprinted once read (:func:`rows_fingerprint`)."""
     digest = hashlib.sha256(mapping.text.encode())
     path = unit.path
     url = mapping.reader.url or ""
     if path is None and url.startswith("sqlite:///"):
         path = Path(url.removeprefix("sqlite:///").replace("{sources}", str(sources_dir)))
         digest.update(f"{mapping.reader.table}|{mapping.reader.query}".encode())
-    if path is not None:
-        with open(path, "rb") as handle:
-            while chunk := handle.read(1 << 22):
-                digest.update(chunk)
-    else:  # another database: the rows themselves are fingerprinted after reading (see ingest_unit)
-        digest.update(b"sql")
+    if path is None:
+        return None
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 22):
+            digest.update(chunk)
+    return f"{mapping.source}-{digest.hexdigest()[:24]}"
+
+
+def rows_fingerprint(con, mapping: SourceMapping) -> str:
+    """The batch id of rows already read into ``src``: the mapping text, the row count and a hash of every row
+    (with its position), so the same table read again is the same batch and any changed row a new one."""
+    count, rows_hash = con.execute("SELECT count(*), coalesce(bit_xor(hash(s)), 0) FROM src AS s").fetchall()[0]
+    digest = hashlib.sha256(f"{mapping.text}|{count}|{rows_hash}".encode())
     return f"{mapping.source}-{digest.hexdigest()[:24]}"
 
 
@@ -95,15 +104,19 @@ def ingest_unit(
     now = clock or (lambda: dt.datetime.now(dt.UTC))
     started = time.perf_counter()
     batch_id = fingerprint(mapping, unit, sources_dir)
-    report = UnitReport(mapping.source, unit.label, batch_id)
-    if warehouse.is_committed(batch_id):
+    report = UnitReport(mapping.source, unit.label, batch_id or "")
+    if batch_id and warehouse.is_committed(batch_id):
         report.skipped = True
         return report
     con = connect()
-    con.execute("SET TimeZone = 'Asia/Shanghai'")
     try:
         with tempfile.TemporaryDirectory(prefix="pc-ingest-") as tmp:
             readers.open_unit(con, mapping, unit, _needed_columns(mapping), Path(tmp), sources_dir)
+            if batch_id is None:
+                batch_id = report.batch_id = rows_fingerprint(con, mapping)
+                if warehouse.is_committed(batch_id):
+                    report.skipped = True
+                    return report
             _load_joins(con, mapping, sources_dir, Path(tmp))
             build_std(con, mapping)
             _measure(con, mapping, report)

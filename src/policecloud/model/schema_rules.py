@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from policecloud.model.schema_yaml import KeyPath, YamlDocument, key_text, read_yaml
+from policecloud.model.yaml_lines import KeyPath, YamlDocument, key_text, read_yaml
 
 KINDS = ("entity", "event", "interval")
 TOP_KEYS = (

@@ -32,14 +32,14 @@ def synth(
     Example: policecloud synth --scale small --seed 1 --out var/province --reuse
     """
     from policecloud.synth.config import SynthConfig
-    from policecloud.synth.generate import generate
+    from policecloud.synth.generate import generate, is_complete
 
     out = out if out is not None else settings_of(ctx).data_dir / "province"
     try:
         cfg = SynthConfig.for_scale(scale, seed=seed)
     except ValueError as exc:
         raise fail(str(exc)) from None
-    if reuse and _existing(out, scale, seed):
+    if reuse and is_complete(out, scale, seed):
         console.print(f"[green]沿用已有省份 / reusing[/] {out}")
         return
     try:
@@ -51,14 +51,3 @@ def synth(
         f"[green]已生成 / generated[/] {out}: {counts['persons']} persons, {counts['vehicles']} vehicles, "
         f"{counts['passes']} passes in {manifest['seconds']} s"
     )
-
-
-def _existing(out: Path, scale: str, seed: int) -> bool:
-    """True when ``out`` holds a complete province of this scale and seed (the manifest is written last)."""
-    import json
-
-    manifest = out / "truth" / "manifest.json"
-    if not manifest.is_file():
-        return False
-    data = json.loads(manifest.read_text(encoding="utf-8"))
-    return data.get("scale") == scale and data.get("seed") == seed

@@ -6,6 +6,7 @@ streams (see ``rng.py``), so the same seed always gives byte-identical files.
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from contextlib import nullcontext
@@ -221,3 +222,12 @@ ADDRESS_COLUMNS = (
     "lat",
     "text",
 )
+
+
+def is_complete(out: Path, scale: str, seed: int) -> bool:
+    """True when ``out`` holds a complete province of this scale and seed (the manifest is written last)."""
+    manifest = out / "truth" / "manifest.json"
+    if not manifest.is_file():
+        return False
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    return data.get("scale") == scale and data.get("seed") == seed

@@ -71,7 +71,7 @@ class Warehouse(abc.ABC):
 
     @abc.abstractmethod
     def sql(self, query: str, params: Sequence[Any] | None = None) -> list[tuple]:
-        """Run a query (``{table}`` placeholders are replaced by scans) and fetch all rows."""
+        """Run a query over the committed tables (each a view of its name) and fetch all rows."""
 
     @abc.abstractmethod
     def recover(self) -> int:

@@ -14,6 +14,7 @@ A missing value (None, or a string of only blanks) is not an error at this level
 
 from __future__ import annotations
 
+import abc
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -95,7 +96,11 @@ class InvalidValue(ValueError):
         self.reason = reason
 
 
-class ElementType:
+class NoSqlForm(TypeError):
+    """Asked for the SQL form of a type that has none (the address parser): check it in Python instead."""
+
+
+class ElementType(abc.ABC):
     """Base class of element types. Subclasses set the class attributes and implement ``check``.
 
     ``reasons`` maps every reason code the type can give to a (Chinese, English) message; a check never
@@ -110,8 +115,9 @@ class ElementType:
     reasons: ClassVar[Mapping[str, tuple[str, str]]] = {}
 
     # --- per value -------------------------------------------------------------------------------
+    @abc.abstractmethod
     def check(self, raw: object) -> Checked:
-        raise NotImplementedError
+        """The normalized value and derived details, or a reason code (missing input: ``Checked(None)``)."""
 
     def normalize(self, raw: object) -> Any:
         """The normalized value, or :class:`InvalidValue`."""
@@ -133,16 +139,18 @@ class ElementType:
         return Checked(None, reason, details)
 
     # --- per column (DuckDB) -------------------------------------------------------------------
-    def sql_setup(self, con: duckdb.DuckDBPyConnection) -> None:
+    def sql_setup(self, con: duckdb.DuckDBPyConnection) -> None:  # noqa: B027  (most types need no table)
         """Create the lookup tables or macros the expressions below use. Must be idempotent."""
 
+    # A type may have no SQL form (``vectorized`` is then False): ingestion checks such a column in Python,
+    # once per distinct value (``ingest.standardize.build_python_lookup``).
     def sql_normalize(self, raw: str) -> str:
         """DuckDB expression: the normalized candidate of the VARCHAR expression ``raw`` (NULL if blank)."""
-        raise NotImplementedError
+        raise NoSqlForm(f"element type {self.name!r} has no SQL form; check its values with check()")
 
     def sql_reason(self, norm: str, raw: str) -> str:
         """DuckDB expression: NULL when valid or missing, else the reason code ``check`` would give."""
-        raise NotImplementedError
+        raise NoSqlForm(f"element type {self.name!r} has no SQL form; check its values with check()")
 
     @property
     def vectorized(self) -> bool:

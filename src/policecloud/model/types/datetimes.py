@@ -37,6 +37,7 @@ them) and gives the same value and reason; tests check it on golden, generated a
 
 from __future__ import annotations
 
+import abc
 import datetime as dt
 import random
 import re
@@ -337,10 +338,10 @@ class _Temporal(ElementType):
         # Only how TIMESTAMPTZ values reach Python depends on it: they arrive in Asia/Shanghai, as check() gives.
         con.execute("SET TimeZone = 'Asia/Shanghai'")
 
+    @abc.abstractmethod
     def _sql_value(self, s: str, canonical: bool) -> str:
         """Expression of ``s`` (the raw text, or the canonical text) giving the value of the forms its
         path takes, else NULL."""
-        raise NotImplementedError
 
     def sql_normalize(self, raw: str) -> str:
         # coalesce computes the general path only for the rows the fast path leaves without a value

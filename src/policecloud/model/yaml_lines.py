@@ -1,4 +1,4 @@
-"""Reading one schema YAML file into plain Python values while remembering the line of every key.
+"""Reading a YAML file (a schema type, a source mapping) into plain values, remembering each key's line.
 
 PyYAML's composer keeps the source position of each node; walking the node tree ourselves (instead of
 ``safe_load``) lets error messages say ``person.yaml:14`` and lets us report duplicate keys, which

@@ -31,7 +31,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(audit_app, name="audit")
 
 
-def _actor() -> audit.Actor:
+def cli_actor() -> audit.Actor:
     try:
         who = getpass.getuser()
     except (KeyError, OSError):
@@ -78,7 +78,7 @@ def add_user(
         user, enrollment = accounts.create_user(
             session,
             settings,
-            _actor(),
+            cli_actor(),
             username=username,
             password=password,
             jurisdiction=jurisdiction,
@@ -122,7 +122,7 @@ def list_users(ctx: typer.Context) -> None:
 def disable_user(ctx: typer.Context, username: Annotated[str, typer.Argument(help="Login name.")]) -> None:
     """Disable a user; their sessions stop working at the next request."""
     with _store(settings_of(ctx)) as session:
-        accounts.disable_user(session, _actor(), accounts.get_user(session, username))
+        accounts.disable_user(session, cli_actor(), accounts.get_user(session, username))
         session.commit()
         console.print(f"disabled {username}")
 
@@ -131,7 +131,7 @@ def disable_user(ctx: typer.Context, username: Annotated[str, typer.Argument(hel
 def reset_mfa(ctx: typer.Context, username: Annotated[str, typer.Argument(help="Login name.")]) -> None:
     """Issue a new TOTP secret for a user (the old one stops working)."""
     with _store(settings_of(ctx)) as session:
-        enrollment = accounts.reset_mfa(session, _actor(), accounts.get_user(session, username))
+        enrollment = accounts.reset_mfa(session, cli_actor(), accounts.get_user(session, username))
         session.commit()
         console.print(f"new second factor for {username}")
         _print_enrollment(enrollment)
@@ -157,7 +157,7 @@ def verify(
     with _store(settings_of(ctx)) as session:
         report = audit.verify(session, anchors)
         if report.ok:
-            audit.append(session, ev.AuditVerified(True, report.entries, None), _actor())
+            audit.append(session, ev.AuditVerified(True, report.entries, None), cli_actor())
             session.commit()
             console.print(report.summary())
             return

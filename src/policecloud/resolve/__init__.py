@@ -1,0 +1,2 @@
+"""Master data and entity resolution (一标三实): standard addresses, persons, vehicles, organizations,
+houses and phones."""

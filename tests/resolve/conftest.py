@@ -17,6 +17,7 @@ import pytest
 from policecloud.ingest.mapping import load_mappings
 from policecloud.ingest.run import ingest_source
 from policecloud.model.schema import load_schema
+from policecloud.store.testing import clock, store_engine, store_kind  # noqa: F401  (fixtures)
 from policecloud.warehouse import open_warehouse
 
 ROOT = Path(__file__).resolve().parents[2]

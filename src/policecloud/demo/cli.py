@@ -39,7 +39,12 @@ def demo(
         note = " (already)" if r.skipped else ""
         table.add_row(r.source, r.unit + note, f"{r.rows_read:,}", f"{r.rows_landed:,}", f"{r.rows_quarantined:,}")
     console.print(table)
-    console.rule("3 · 演示账户 / demo accounts")
+    console.rule("3 · 主数据 / master data (一标三实)")
+    from policecloud.resolve.cli import run_resolution
+
+    resolution = run_resolution(settings)
+    console.print(f"master data run {resolution.run_id}" + (" (up to date)" if resolution.up_to_date else ""))
+    console.rule("4 · 演示账户 / demo accounts")
     users = steps.ensure_demo_users(settings)
     accounts = rich_table(f"password for all: {steps.DEMO_PASSWORD}", ["user", "roles", "jurisdiction", "TOTP now"])
     for user in users:
@@ -47,7 +52,7 @@ def demo(
     console.print(accounts)
     console.print(f"TOTP secrets are in {settings.data_dir / 'demo-users.json'} (synthetic demo only).")
     if serve:
-        console.rule("4 · 平台 / the platform")
+        console.rule("5 · 平台 / the platform")
         from policecloud.alerts.live import start_live_replay
         from policecloud.api.cli import serve as serve_command
 

@@ -26,6 +26,17 @@ def rich_table(title: str, columns: list[str]) -> Table:
     return table
 
 
+def command_group(app: typer.Typer, name: str, help: str) -> typer.Typer:
+    """The sub-command group ``name`` of ``app``, created by the first capability that asks for it, so that
+    several capabilities can add commands to one group (``policecloud index events``, ``index search``)."""
+    for group in app.registered_groups:
+        if group.name == name and group.typer_instance is not None:
+            return group.typer_instance
+    sub = typer.Typer(help=help, no_args_is_help=True)
+    app.add_typer(sub, name=name)
+    return sub
+
+
 def fail(message: str, code: int = 2) -> typer.Exit:
     """Print a clear error (no traceback) and return the Exit to raise."""
     err_console.print(f"[bold red]error:[/] {message}")

@@ -178,7 +178,13 @@ def judgements(
         for j in list_judgements(session, include_retracted=all_):
             retracted = f"{j.retracted_at:%Y-%m-%d %H:%M} {j.retracted_by}" if j.retracted_at else ""
             table.add_row(
-                str(j.id), j.left_key, j.right_key, j.verdict, j.author, f"{j.created_at:%Y-%m-%d %H:%M}", retracted,
+                str(j.id),
+                j.left_key,
+                j.right_key,
+                j.verdict,
+                j.author,
+                f"{j.created_at:%Y-%m-%d %H:%M}",
+                retracted,
                 j.reason,
             )
         console.print(table)

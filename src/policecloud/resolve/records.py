@@ -33,9 +33,11 @@ def entity_id_sql(kind: str, anchor: str) -> str:
 
 
 def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    found = con.execute("SELECT count(*) FROM duckdb_views() WHERE view_name = ?", [name]).fetchone()[0]
-    found += con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [name]).fetchone()[0]
-    return bool(found)
+    # fetchall, not fetchone: an unfinished result keeps the connection busy (DuckDB 2.0).
+    query = (
+        "SELECT 1 FROM duckdb_views() WHERE view_name = ? UNION ALL SELECT 1 FROM duckdb_tables() WHERE table_name = ?"
+    )
+    return bool(con.execute(query, [name, name]).fetchall())
 
 
 def columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:

@@ -13,18 +13,8 @@ from policecloud.resolve import keyed
 from policecloud.resolve.assemble import assemble
 from policecloud.resolve.jobs import Stage, StageContext
 from policecloud.resolve.quality import quality
-from policecloud.resolve.records import has_table, unpivot_claims
+from policecloud.resolve.records import columns, record_key, unpivot_claims
 
-# The role a person plays in a record of each table (case involvements carry their own role).
-PERSON_ROLE = {
-    "person": "subject",
-    "hotel_stay": "guest",
-    "internet_session": "user",
-    "call110": "caller",
-    "house": "owner",
-    "organization": "legal_representative",
-    "vehicle": "owner",
-}
 PERSON_PROPERTIES = ["name", "id_number", "sex", "birth_date", "phone"]
 
 
@@ -53,58 +43,47 @@ def resolve_persons(ctx: StageContext) -> dict[str, Any]:
     from policecloud.resolve import person_mentions, persons
 
     con = ctx.con
-    con.execute(f"CREATE OR REPLACE TEMP TABLE person_mentions AS {person_mentions.person_mentions_sql(con)}")
+    person_mentions.build_person_mentions(con, "person_mentions")
     con.execute("CREATE OR REPLACE TEMP TABLE judgements (left_key VARCHAR, right_key VARCHAR, verdict VARCHAR)")
     if ctx.judgements:
         con.executemany("INSERT INTO judgements VALUES (?, ?, ?)", ctx.judgements)
     result = persons.link_persons(con, "person_mentions", "judgements")
-    roles = " ".join(f"WHEN '{t}' THEN '{r}'" for t, r in PERSON_ROLE.items())
-    case_role = "coalesce(cr.role, 'involved')" if has_table(con, "case_involvement") else "'involved'"
-    case_join = (
-        "LEFT JOIN (SELECT batch || ':' || CAST(row AS VARCHAR) AS k, role FROM case_involvement) cr "
-        "ON cr.k = m.record_key"
-        if has_table(con, "case_involvement")
-        else ""
-    )
+    # When a mention was seen: the event time of its record where the table has one, else its batch's commit.
+    timed = []
+    for (table,) in con.execute("SELECT DISTINCT table_name FROM person_mentions").fetchall():
+        time_column = next((c for c in ("time", "start") if table and c in columns(con, table)), None)
+        if time_column:
+            timed.append(f"SELECT {record_key('t')} AS k, t.{time_column} AS seen FROM \"{table}\" t")
+    times = " UNION ALL ".join(timed) or "SELECT NULL::VARCHAR AS k, NULL::TIMESTAMPTZ AS seen WHERE false"
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE person_linked AS
-        SELECT m.*, l.entity_id, l.method, l.score, b.table_name,
-               CASE b.table_name {roles} WHEN 'case_involvement' THEN {case_role} ELSE 'mentioned' END AS role,
-               b.committed_at
+        SELECT m.*, l.entity_id, l.method, l.score, coalesce(ts.seen, b.committed_at) AS seen
         FROM person_mentions m JOIN person_links l USING (record_key)
-        LEFT JOIN batch_info b ON b.batch = split_part(m.record_key, ':', 1) {case_join}"""
+        LEFT JOIN batch_info b ON b.batch = split_part(m.record_key, ':', 1)
+        LEFT JOIN ({times}) ts ON ts.k = m.record_key"""
     )
-    # The source record id, from each table the mentions come from.
-    id_parts = [
-        f"""SELECT batch || ':' || CAST(row AS VARCHAR) AS record_key, id AS record_id FROM "{t}"
-            WHERE batch IN (SELECT batch FROM batch_info WHERE table_name = '{t}')"""
-        for (t,) in con.execute("SELECT DISTINCT table_name FROM person_linked WHERE table_name IS NOT NULL").fetchall()
-    ]
-    ids = " UNION ALL ".join(id_parts) or "SELECT NULL::VARCHAR AS record_key, NULL::VARCHAR AS record_id"
     links = ctx.write(
         "links_person",
-        f"""SELECT p.record_key, p.table_name, i.record_id, p.source, p.role, 'person' AS entity_type, p.entity_id,
-                   p.method, p.score
-            FROM person_linked p LEFT JOIN ({ids}) i USING (record_key)""",
+        """SELECT record_key, table_name, record_id, source, role, 'person' AS entity_type, entity_id, method, score
+           FROM person_linked""",
     )
-    seen = "coalesce(TRY_CAST(m.seen AS TIMESTAMPTZ), m.committed_at)" if "seen" in _cols(con) else "m.committed_at"
-    props = [p for p in PERSON_PROPERTIES if p in _cols(con)]
     claims = ctx.write(
         "claims_person",
         unpivot_claims(
-            f"SELECT m.entity_id, m.source, {seen} AS seen, {', '.join('m.' + p for p in props)} FROM person_linked m",
+            f"SELECT entity_id, source, seen, {', '.join(PERSON_PROPERTIES)} FROM person_linked",
             "person",
-            props,
+            PERSON_PROPERTIES,
         ),
     )
-    stats = {"mentions": links, "claims": claims}
-    stats.update({k: v for k, v in (result or {}).items() if isinstance(v, int | float | str)})
-    stats["entities"] = con.execute("SELECT count(DISTINCT entity_id) FROM person_links").fetchone()[0]
-    return stats
-
-
-def _cols(con) -> set[str]:
-    return {r[0] for r in con.execute("DESCRIBE person_mentions").fetchall()}
+    return {
+        "mentions": links,
+        "claims": claims,
+        "entities": result.entities,
+        "unanchored": result.unanchored,
+        "model_links": result.links,
+        **{f"method_{k}": v for k, v in sorted(result.methods.items())},
+        **{f"judged_{k}": v for k, v in sorted(result.judgements.items())},
+    }
 
 
 STAGES = (

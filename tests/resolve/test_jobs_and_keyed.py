@@ -166,3 +166,19 @@ def test_a_run_interrupted_before_new_inputs_is_discarded(tmp_path, vehicles_wh)
     report = run_stages(tmp_path, _stages(keyed.resolve_vehicles), warehouse_dir=vehicles_wh)
     assert report.run_id not in stale
     assert not any((runs_dir(tmp_path) / name).exists() for name in stale)
+
+
+def test_entity_ids_are_stable_per_installation_and_do_not_reveal_their_anchor(tmp_path, vehicles_wh):
+    import hashlib
+
+    ids = []
+    for name in ("one", "one", "two"):
+        data_dir = tmp_path / name
+        run_stages(data_dir, _stages(keyed.resolve_vehicles, assemble), warehouse_dir=vehicles_wh, force=True)
+        con = open_master(data_dir, vehicles_wh).connect()
+        ids.append(con.execute("SELECT entity_id FROM links WHERE record_id = '1'").fetchall()[0][0])
+    assert ids[0] == ids[1]  # the same installation: the same id on every run
+    assert ids[0] != ids[2]  # another installation's key gives other ids
+    unkeyed = "V" + hashlib.sha256(b"vin:LSVAM4187C2184847").hexdigest()[:16]
+    assert unkeyed not in ids
+    assert oct((tmp_path / "one" / "master" / "id_key").stat().st_mode & 0o777) == "0o600"

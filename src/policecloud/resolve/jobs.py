@@ -22,7 +22,7 @@ from typing import Any
 import duckdb
 
 from policecloud.resolve.master import attach_views, current_run, parquet_path, publish, runs_dir
-from policecloud.resolve.records import prepare_batches
+from policecloud.resolve.records import ensure_id_key, prepare_batches, use_id_key
 from policecloud.warehouse import open_warehouse
 
 
@@ -155,6 +155,7 @@ def run_stages(
     temp_dir.mkdir(exist_ok=True)
     con.execute(f"SET temp_directory = '{_lit(temp_dir)}'")
     attach_views(con, run_dir)
+    use_id_key(con, ensure_id_key(data_dir))
     prepare_batches(con, warehouse_dir)
     ctx = StageContext(con, run_dir, data_dir, province_dir, list(judgements), dict(params or {}))
     results = []

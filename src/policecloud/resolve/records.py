@@ -8,6 +8,10 @@ The final stage folds them into ``links``, ``statements`` and ``entities`` (see 
 
 from __future__ import annotations
 
+import os
+import secrets
+from pathlib import Path
+
 import duckdb
 
 from policecloud.warehouse import open_warehouse
@@ -28,8 +32,34 @@ def record_key(alias: str = "") -> str:
 
 
 def entity_id_sql(kind: str, anchor: str) -> str:
-    """SQL for a stable entity id: the kind's letter and 16 hex characters of a hash of the anchor key."""
-    return f"('{PREFIX[kind]}' || substr(sha256({anchor}), 1, 16))"
+    """SQL for a stable entity id: the kind's letter and 16 hex characters of a KEYED hash of the anchor key.
+
+    Anchors are identifiers (a person's is the ID number): a plain hash of an 18-digit ID number can be reversed
+    by trying them all, so the hash is keyed with the installation's secret (the DuckDB variable
+    ``pc_id_key``, set by the run from ``<data_dir>/master/id_key``): ids stay stable across runs and reveal nothing.
+    """
+    return f"('{PREFIX[kind]}' || substr(sha256(coalesce(getvariable('pc_id_key'), '') || {anchor}), 1, 16))"
+
+
+def ensure_id_key(data_dir: Path) -> str:
+    """The installation's entity-id key (created once, readable only by its owner)."""
+    path = Path(data_dir) / "master" / "id_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temp = path.with_suffix(".tmp")
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as fh:
+            fh.write(secrets.token_hex(32))
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(temp, path)
+    return path.read_text(encoding="ascii").strip()
+
+
+def use_id_key(con: duckdb.DuckDBPyConnection, key: str) -> None:
+    if not all(c in "0123456789abcdef" for c in key):
+        raise ValueError("the entity-id key must be hexadecimal")
+    con.execute(f"SET VARIABLE pc_id_key = '{key}'")
 
 
 def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:

@@ -19,7 +19,9 @@ from policecloud.alerts.testing import seed_target
 from policecloud.api import create_app
 from policecloud.api.introspect import api_routes, openapi_operations
 from policecloud.api.policy import Access, requires
+from policecloud.dossier.testing import seed_target as seed_dossier_target
 from policecloud.platform import App, discover_apps
+from policecloud.search.testing import seed_target as seed_search_target
 from policecloud.store.testing import fast_settings
 
 SPEC = yaml.safe_load((Path(__file__).parent / "permission_matrix.yaml").read_text(encoding="utf-8"))["routes"]
@@ -93,6 +95,10 @@ class World:
         path = path.replace("{seq}", "1")
         if seeded := seed_target(path, spec.get("list"), self.p.engine, DATA_STATION, self.p.clock()):
             target, path = seeded  # early-warning routes: a fresh alert, watchlist entry or geofence
+        if found := seed_search_target(path, self.p.app, DATA_STATION):
+            target = found  # cloud search: a fresh entity in an in-memory index
+        if dossier := seed_dossier_target(path, self.p.app, DATA_STATION[:6]):
+            target, path = dossier  # dossiers: the mini province's vehicle, in the data's county
         request = spec.get("request", {})
         fill = lambda v: v.replace("{unique}", str(n)) if isinstance(v, str) else v  # noqa: E731
         params = {k: fill(v) for k, v in request.get("query", {}).items()}

@@ -59,7 +59,7 @@ def test_menu_shows_only_the_apps_a_role_may_open(platform):
         e["key"] for e in platform.client.get("/api/menu", headers=platform.login("chen.jing")).json()["entries"]
     }
     auditor = {e["key"] for e in platform.client.get("/api/menu", headers=platform.login("aud")).json()["entries"]}
-    assert analyst == {"persons", "alerts", "map"} and auditor == {"audit"}
+    assert analyst == {"persons", "alerts", "map", "dossier"} and auditor == {"audit"}
 
 
 def test_separation_of_duties_through_the_api(platform):

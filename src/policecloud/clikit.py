@@ -26,6 +26,10 @@ def rich_table(title: str, columns: list[str]) -> Table:
     return table
 
 
+# The help of the `policecloud index` group, which several capabilities add commands to.
+INDEX_HELP = "建立或更新派生索引 / Build or update the derived indexes (disposable, rebuilt from the warehouse)."
+
+
 def command_group(app: typer.Typer, name: str, help: str) -> typer.Typer:
     """The sub-command group ``name`` of ``app``, created by the first capability that asks for it, so that
     several capabilities can add commands to one group (``policecloud index events``, ``index search``)."""

@@ -39,11 +39,15 @@ def demo(
         note = " (already)" if r.skipped else ""
         table.add_row(r.source, r.unit + note, f"{r.rows_read:,}", f"{r.rows_landed:,}", f"{r.rows_quarantined:,}")
     console.print(table)
-    console.rule("3 · 主数据 / master data (一标三实)")
+    console.rule("3 · 主数据与索引 / master data (一标三实) and indexes")
     from policecloud.resolve.cli import run_resolution
 
     resolution = run_resolution(settings)
     console.print(f"master data run {resolution.run_id}" + (" (up to date)" if resolution.up_to_date else ""))
+    from policecloud.derived.refresh import refresh
+
+    for step in refresh(settings):
+        console.print(f"index {step.name}: {step.note} ({step.seconds:.1f} s)")
     console.rule("4 · 演示账户 / demo accounts")
     users = steps.ensure_demo_users(settings)
     accounts = rich_table(f"password for all: {steps.DEMO_PASSWORD}", ["user", "roles", "jurisdiction", "TOTP now"])
@@ -58,7 +62,7 @@ def demo(
 
         base = f"http://{settings.host}:{settings.port}"
         start_live_replay(settings, province, base, speed=replay_speed)
-        console.print(f"一张图 / the one map: {base}/map   ·   API: {base}/docs")
+        console.print(f"一张图 / the one map: {base}/map   ·   云搜索 / search: {base}/search   ·   API: {base}/docs")
         console.print(f"a day of the province's events is replayed at {replay_speed:g}× into the platform")
         # The replay posts events continuously: a request log would bury the addresses above.
         serve_command(ctx, host=None, port=None, access_log=False)

@@ -7,9 +7,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from policecloud.clikit import command_group, console, fail, rich_table, settings_of
-
-INDEX_HELP = "建立或更新派生索引 / Build or update the derived indexes."
+from policecloud.clikit import INDEX_HELP, command_group, console, fail, rich_table, settings_of
 
 
 def register(app: typer.Typer) -> None:

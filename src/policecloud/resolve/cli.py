@@ -87,6 +87,11 @@ def resolve(
     if not settings.warehouse_dir.exists():
         raise fail(f"no warehouse in {settings.warehouse_dir}: run `policecloud ingest` first / 请先运行 ingest")
     report = run_resolution(settings, restart=restart, force=force)
+    if not report.up_to_date:
+        from policecloud.derived.refresh import AFTER_RESOLVE, refresh
+
+        for step in refresh(settings, AFTER_RESOLVE, only_existing=True):
+            console.print(f"index updated: {step.name}: {step.note}")
     if report.up_to_date:
         console.print(f"master data {report.run_id} is up to date (nothing ingested or judged since) / 主数据已是最新")
     table = rich_table(f"resolution run {report.run_id}", ["stage", "seconds", "result"])

@@ -14,9 +14,7 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from policecloud.clikit import command_group, console, fail, rich_table, settings_of
-
-INDEX_HELP = "建立或更新派生索引 / Build or update the derived indexes."
+from policecloud.clikit import INDEX_HELP, command_group, console, fail, rich_table, settings_of
 
 
 def register(app: typer.Typer) -> None:

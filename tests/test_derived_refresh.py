@@ -1,0 +1,40 @@
+"""Derived indexes are brought up to date after ingest and resolution, and only existing ones are updated."""
+
+from __future__ import annotations
+
+from policecloud.config import Settings
+from policecloud.derived.refresh import AFTER_INGEST, AFTER_RESOLVE, refresh
+from policecloud.dossier.event_lookup import EventIndex
+from policecloud.dossier.event_tables import default_index_dir
+from policecloud.resolve.cli import run_resolution
+from policecloud.resolve.master import open_master
+from policecloud.search.index import open_current
+from policecloud.search.query import search
+
+
+def test_refresh_builds_then_updates_every_derived_index(tiny_warehouse, tmp_path):
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    (data_dir / "warehouse").symlink_to(tiny_warehouse.warehouse_dir)
+    (data_dir / "province").symlink_to(tiny_warehouse.province_dir)
+    settings = Settings(data_dir=data_dir)
+    # Only existing indexes are updated after an ingest: none exists yet, so nothing is built.
+    assert refresh(settings, AFTER_INGEST, only_existing=True) == []
+    run_resolution(settings, quiet=True)
+    first = {r.name: r.note for r in refresh(settings)}
+    assert set(first) == {"event_index", "link_index", "search_index"}
+    assert first["search_index"].startswith("full")
+    # Nothing changed: everything is up to date, and an update after resolution rewrites nothing.
+    again = {r.name: r.note for r in refresh(settings, AFTER_INGEST + AFTER_RESOLVE, only_existing=True)}
+    assert again["event_index"] == "up to date"
+    assert again["search_index"].startswith("incremental: 0 documents written, 0 removed")
+    # The indexes answer: a plate is found by search, and its passes come from the event index.
+    con = open_master(data_dir).connect()
+    plate = con.execute(
+        """SELECT e.key FROM entities e JOIN checkpoint_pass p ON p.plate = e.key
+           WHERE e.entity_type = 'vehicle' GROUP BY e.key ORDER BY count(*) DESC LIMIT 1"""
+    ).fetchall()[0][0]
+    index = open_current(data_dir / "search")
+    assert search(index, plate, county_prefixes=None).hits[0].key == plate
+    result = EventIndex(default_index_dir(data_dir), warehouse_dir=data_dir / "warehouse").passes(plate)
+    assert result.source == "index" and result.rows()

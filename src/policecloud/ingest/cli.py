@@ -32,6 +32,9 @@ def ingest(
     ctx: typer.Context,
     sources: Annotated[list[str] | None, typer.Argument(help="Source ids to ingest (default: all mapped).")] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="Also write the report as JSON here.")] = None,
+    update_indexes: Annotated[
+        bool, typer.Option("--update-indexes/--no-update-indexes", help="Update existing derived indexes after.")
+    ] = True,
 ) -> None:
     """Ingest sources into the warehouse (数据整合): standardize, quarantine what is bad, reconcile the counts."""
     settings = settings_of(ctx)
@@ -80,6 +83,11 @@ def ingest(
     if json_out:
         json_out.write_text(json.dumps([r.as_dict() for r in reports], ensure_ascii=False, indent=2), encoding="utf-8")
         console.print(f"report written to {json_out}")
+    if update_indexes and any(not r.skipped for r in reports):
+        from policecloud.derived.refresh import AFTER_INGEST, refresh
+
+        for step in refresh(settings, AFTER_INGEST, only_existing=True):
+            console.print(f"index updated: {step.name}: {step.note}")
     for failure in failures:
         console.print(f"[bold red]error:[/] {failure}")
     if failures or not all(r.reconciled for r in reports):

@@ -152,3 +152,38 @@ def test_a_database_source_is_fingerprinted_by_its_rows(tmp_path, schema):
     third = ingest()
     assert not third.skipped and third.batch_id != first.batch_id
     assert warehouse.sql("SELECT count(*) FROM person") == [(5,)]
+
+
+def test_a_batch_found_committed_while_the_file_is_read_stops_the_read(tmp_path):
+    """The file is hashed while DuckDB reads it; once the hash names a committed batch, the read is interrupted."""
+    import threading
+    from concurrent.futures import Future
+
+    import duckdb
+
+    from policecloud.ingest.run import _stop_if_committed
+    from policecloud.model.vectorized import connect
+
+    warehouse = open_warehouse(tmp_path / "wh")
+    with warehouse.batch("passes-done") as batch:
+        batch.write("t", "SELECT 1 AS x")
+    committed = Future()
+    committed.set_result("passes-done")
+    con = connect()
+    stopped = []
+
+    def read():
+        try:
+            con.execute("SELECT count(*) FROM range(1000000000000)").fetchall()
+        except duckdb.InterruptException:
+            stopped.append(True)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    for _ in range(3000):  # until the interrupt lands inside the query (it may come before it starts)
+        _stop_if_committed(committed, warehouse, con)
+        reader.join(0.01)
+        if not reader.is_alive():
+            break
+    assert stopped == [True]
+    con.close()

@@ -3,7 +3,8 @@
 A reader creates, in the ingest connection,
 
 * ``src``: one row per source record, every needed source field as VARCHAR plus ``_row`` (the record's
-  position in the source: the line number for CSV and JSON lines, 1-based), and
+  position in the source: the line number for CSV and JSON lines, 1-based) and, where ``src`` is a view
+  numbering a table by its rowid, ``_rid`` (that rowid), and
 * ``src_rejects(_row, raw, reason)``: records that could not even be parsed (a truncated CSV line, a line
   that is not JSON), so that they reach quarantine instead of vanishing.
 
@@ -110,7 +111,12 @@ def read_csv(con, unit: Unit, spec: ReaderSpec, needed: Sequence[str], workdir: 
     # _row: the line number as if no line were rejected; corrected below when some were.
     numbered = f"(SELECT rowid + {first_line} AS _row, * FROM {target}_raw)"
     if not con.execute(f"SELECT count(*) FROM {target}_rejects").fetchall()[0][0]:
-        con.execute(f"CREATE OR REPLACE TEMP VIEW {target} AS SELECT * FROM {numbered}")
+        # _rid (the rowid itself) lets a later filter on it reach the table scan: fetching a few rows by it
+        # reads only those rows, where a filter on the computed _row reads every row.
+        con.execute(
+            f"CREATE OR REPLACE TEMP VIEW {target} AS "
+            f"SELECT rowid AS _rid, rowid + {first_line} AS _row, * FROM {target}_raw"
+        )
         return
     # A parsed record moves down by the number of rejected lines before it: an ASOF join on, for the j-th
     # rejected line, how many records were parsed before it.

@@ -12,17 +12,19 @@ import json
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from policecloud.ingest import readers
 from policecloud.ingest.mapping import SourceMapping
-from policecloud.ingest.standardize import build_std, lit, q, quarantine_sql, records_sql
+from policecloud.ingest.standardize import Standardized, lit, q, standardize
 from policecloud.model.vectorized import connect
 from policecloud.warehouse import Warehouse
 
 QUARANTINE_TABLE = "quarantine"
 STATS_TABLE = "ingest_stats"
+NO_CHECKPOINT = "1000 GB"
 
 
 @dataclass
@@ -60,9 +62,11 @@ def fingerprint(mapping: SourceMapping, unit: readers.Unit, sources_dir: Path) -
         digest.update(f"{mapping.reader.table}|{mapping.reader.query}".encode())
     if path is None:
         return None
+    buffer = bytearray(1 << 22)
+    view = memoryview(buffer)
     with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 22):
-            digest.update(chunk)
+        while size := handle.readinto(buffer):
+            digest.update(view[:size])
     return f"{mapping.source}-{digest.hexdigest()[:24]}"
 
 
@@ -103,30 +107,42 @@ def ingest_unit(
 ) -> UnitReport:
     now = clock or (lambda: dt.datetime.now(dt.UTC))
     started = time.perf_counter()
-    batch_id = fingerprint(mapping, unit, sources_dir)
-    report = UnitReport(mapping.source, unit.label, batch_id or "")
-    if batch_id and warehouse.is_committed(batch_id):
-        report.skipped = True
-        return report
+    report = UnitReport(mapping.source, unit.label, "")
     con = connect()
+    # The unit's tables live only as long as this connection: an automatic checkpoint would compress them all
+    # (src included) at the commit of some later small table, several seconds spent on nothing.
+    con.execute(f"SET checkpoint_threshold = '{NO_CHECKPOINT}'")
     try:
-        with tempfile.TemporaryDirectory(prefix="pc-ingest-") as tmp:
-            readers.open_unit(con, mapping, unit, _needed_columns(mapping), Path(tmp), sources_dir)
-            if batch_id is None:
+        with tempfile.TemporaryDirectory(prefix="pc-ingest-") as tmp, ThreadPoolExecutor(1) as pool:
+            # The file is hashed (its batch id) while DuckDB reads it; a batch already committed stops the read.
+            hashing = pool.submit(fingerprint, mapping, unit, sources_dir)
+            hashing.add_done_callback(lambda done: _stop_if_committed(done, warehouse, con))
+            try:
+                readers.open_unit(con, mapping, unit, _needed_columns(mapping), Path(tmp), sources_dir)
+            except readers.ReadError:
+                if not _committed(hashing.result(), warehouse):
+                    raise
+            batch_id = report.batch_id = hashing.result() or ""
+            if _committed(batch_id, warehouse):
+                report.skipped = True
+                return report
+            if not batch_id:
                 batch_id = report.batch_id = rows_fingerprint(con, mapping)
                 if warehouse.is_committed(batch_id):
                     report.skipped = True
                     return report
             _load_joins(con, mapping, sources_dir, Path(tmp))
-            build_std(con, mapping)
-            _measure(con, mapping, report)
             day = _day_property(mapping, schema)
+            unit_std = standardize(con, mapping, day)
+            _measure(unit_std, report)
             partition = ["source", "day"] if day else ["source"]
             stats = _stats_sql(report, unit, now())
             meta = {"source": mapping.source, "unit": unit.label}
+            # Everything that depends on the file's order is done; the writers may now work in any order.
+            con.execute("SET preserve_insertion_order = false")
             with warehouse.batch(batch_id, meta=meta, con=con) as batch:
-                landed = batch.write(mapping.table, records_sql(mapping, batch_id, day), partition_by=partition)
-                batch.write(QUARANTINE_TABLE, quarantine_sql(mapping, batch_id), partition_by=["source"])
+                landed = batch.write(mapping.table, unit_std.records_sql(batch_id, day), partition_by=partition)
+                batch.write(QUARANTINE_TABLE, unit_std.quarantine_sql(batch_id), partition_by=["source"])
                 batch.write(STATS_TABLE, stats, partition_by=["source"])
             if landed != report.rows_landed:
                 raise RuntimeError(f"{mapping.source}: wrote {landed} rows, expected {report.rows_landed}")
@@ -134,6 +150,15 @@ def ingest_unit(
         con.close()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _committed(batch_id: str | None, warehouse: Warehouse) -> bool:
+    return bool(batch_id) and warehouse.is_committed(batch_id)
+
+
+def _stop_if_committed(hashing: Future, warehouse: Warehouse, con) -> None:
+    if hashing.exception() is None and _committed(hashing.result(), warehouse):
+        con.interrupt()
 
 
 def _load_joins(con, mapping: SourceMapping, sources_dir: Path, workdir: Path) -> None:
@@ -158,18 +183,18 @@ def _load_joins(con, mapping: SourceMapping, sources_dir: Path, workdir: Path) -
         )
 
 
-def _measure(con, mapping: SourceMapping, report: UnitReport) -> None:
-    counts = ", ".join(f"count({q(f.prop)}) FILTER (WHERE NOT _rejected)" for f in mapping.fields)
-    row = con.execute(f"SELECT count(*), count(*) FILTER (WHERE _rejected), {counts} FROM std").fetchall()[0]
-    parsed, rejected, filled = row[0], row[1], row[2:]
+def _measure(unit_std: Standardized, report: UnitReport) -> None:
+    con, mapping = unit_std.con, unit_std.mapping
+    parsed, rejected = unit_std.parsed_rows, unit_std.rejected_rows
     parse_rejects = con.execute("SELECT count(*) FROM src_rejects").fetchall()[0][0]
     report.rows_read = parsed + parse_rejects
     report.rows_quarantined = rejected + parse_rejects
     report.rows_landed = parsed - rejected
     landed = max(report.rows_landed, 1)
-    report.fill_rates = {f.prop: round(n / landed, 4) for f, n in zip(mapping.fields, filled, strict=True)}
+    filled = unit_std.filled()
+    report.fill_rates = {f.prop: round(filled[f.prop] / landed, 4) for f in mapping.fields}
     reasons = con.execute(
-        f"SELECT reason, count(*) AS n FROM ({quarantine_sql(mapping, 'x')}) GROUP BY reason ORDER BY n DESC, reason"
+        f"SELECT reason, count(*) AS n FROM ({unit_std.quarantine_sql('x')}) GROUP BY reason ORDER BY n DESC, reason"
     ).fetchall()
     report.reasons = dict(reasons)
     report.values_quarantined = sum(report.reasons.values())

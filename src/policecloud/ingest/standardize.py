@@ -1,22 +1,41 @@
-"""Standardization at column speed: one DuckDB query turns ``src`` into standard properties.
+"""Standardization at column speed: the SQL that turns ``src`` into records and quarantine, without a wide table.
 
-For every mapped property the query computes, in three steps so that no expression is evaluated twice,
-the raw source text (column, several columns, literal, template, split, value map), the element type's
-normalized candidate, and the reason code (NULL when valid). The result, ``std``, keeps for every property
-its value (NULL unless valid), its raw text and its reason; a row is rejected when a required property or
-a key is missing or invalid. Records and quarantine are both projections of ``std``.
+For every mapped property a unit has the raw source text (column, several columns, literal, template, split,
+value map), the element type's normalized value (NULL unless valid) and a reason (NULL unless the value is
+quarantined). They are worked out in one of two ways:
+
+* **per distinct value** (a property whose values repeat — checkpoint ids, lanes, colours, plates, times —
+  and every type without a SQL form): the lookup ``pv_<p>(key, value, why, n)`` standardizes each distinct raw
+  text once (``lookups.py``) and the records query gets the value back by a join, or, where the lookup proves
+  that a plain expression (the raw text itself, a cast) gives the value of nearly every key, from that
+  expression plus a join on the few exceptions only;
+* **per row** (values that rarely repeat, such as ID numbers in a registry): ``work`` holds each row's
+  normalized value and reason, computed once.
+
+Most values are valid, so the quarantine is small: ``bad`` takes the rows with at least one invalid or
+missing value (a semi-join on the few invalid keys of each lookup), ``qrows`` works out their reasons and
+whether the row is rejected (a required property or a key missing or invalid), and the records query skips
+the rejected rows with an anti-join. The counts of the reconciliation come from the lookups and ``qrows``,
+not from another pass over the data.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import duckdb
-import pyarrow as pa
 
+from policecloud.ingest import lookups
 from policecloud.ingest.mapping import FieldSpec, SourceMapping
 
 _TEMPLATE = re.compile(r"\{([^{}]+)\}")
+
+# A property whose first SAMPLE_ROWS values hold at most this share of distinct values is standardized once
+# per distinct value; below MIN_ROWS_TO_DEDUPLICATE rows everything is standardized per row.
+DEDUP_MAX_DISTINCT_SHARE = 0.5
+SAMPLE_ROWS = 250_000
+MIN_ROWS_TO_DEDUPLICATE = 50_000
 
 
 def q(name: str) -> str:
@@ -57,158 +76,237 @@ def raw_expr(spec: FieldSpec) -> str:
     return expr
 
 
-# A property whose sample holds at most this share of distinct values is standardized once per distinct value
-# and joined back: checkpoint ids, lanes, colours, plate types and most plates repeat a great deal.
-DEDUP_MAX_DISTINCT_SHARE = 0.2
-MIN_ROWS_TO_DEDUPLICATE = 50_000
-_NULL_KEY = "\x00"
+def raw_col(prop: str) -> str:
+    return q(prop + ":raw")
 
 
-def std_sql(mapping: SourceMapping, deduplicated: frozenset[str] = frozenset()) -> str:
-    """The query building ``std`` from ``src``: _row, then per property p: p, "p:raw", "p:why".
-
-    Properties in ``deduplicated`` take their normalized value and reason from the lookup table ``lk_<p>``
-    (built by :func:`build_lookup`) instead of computing them row by row.
-    """
+def reader_joins(mapping: SourceMapping) -> str:
     joins = ""
     for name, join in (mapping.reader.joins or {}).items():
         on = " AND ".join(f"src.{q(local)} = j_{name}.{q(remote)}" for local, remote in join["on"].items())
         joins += f" LEFT JOIN join_{name} AS j_{name} ON {on}"
-    raws = ", ".join(f"{raw_expr(f)} AS {q(f.prop + ':raw')}" for f in mapping.fields)
-    step1 = f"SELECT src._row, {raws} FROM src{joins}"
-    looked_up, lookups = [], ""
-    for i, f in enumerate(mapping.fields):
-        if f.prop in deduplicated:
-            alias = f"lk{i}"
-            looked_up.append(f"{alias}.norm AS {q(f.prop + ':norm')}, {alias}.code AS {q(f.prop + ':code')}")
-            lookups += (
-                f" LEFT JOIN {lookup_table(f.prop)} AS {alias} "
-                f"ON {alias}.key = coalesce(s.{q(f.prop + ':raw')}, {lit(_NULL_KEY)})"
-            )
-    if looked_up:
-        step1 = f"SELECT s.*, {', '.join(looked_up)} FROM ({step1}) AS s{lookups}"
-    inline = [f for f in mapping.fields if f.prop not in deduplicated]
-    norms = ", ".join(f"{f.etype.sql_normalize(q(f.prop + ':raw'))} AS {q(f.prop + ':norm')}" for f in inline)
-    step2 = f"SELECT *, {norms} FROM ({step1})" if inline else step1
-    whys = ", ".join(
-        f"{f.etype.sql_reason(q(f.prop + ':norm'), q(f.prop + ':raw'))} AS {q(f.prop + ':code')}" for f in inline
+    return joins
+
+
+@dataclass
+class Prop:
+    """How one property of the unit is standardized, as SQL over ``work AS w`` and its lookup joins."""
+
+    field: FieldSpec
+    blocking: bool  # missing or invalid rejects the row (required property or key)
+    lookup: lookups.Lookup | None = None  # None: standardized per row, in ``work``
+
+    @property
+    def prop(self) -> str:
+        return self.field.prop
+
+    def value(self) -> str:
+        """The valid value (NULL when missing or invalid) in the records query."""
+        if self.lookup is None:
+            return f"CASE WHEN w.{q(self.prop + ':why')} IS NULL THEN w.{q(self.prop + ':norm')} END"
+        return self.lookup.value(f"w.{raw_col(self.prop)}")
+
+    def day(self) -> str:
+        if self.lookup is None:
+            return f"CAST({self.value()} AS DATE)"
+        return self.lookup.day(f"w.{raw_col(self.prop)}")
+
+    def join(self) -> str:
+        return "" if self.lookup is None else self.lookup.join(f"w.{raw_col(self.prop)}")
+
+
+class Standardized:
+    """A unit loaded into ``src`` and standardized: the queries of its records and quarantine, and its counts."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, mapping: SourceMapping, props: list[Prop]) -> None:
+        self.con, self.mapping, self.props = con, mapping, props
+
+    # --- the two queries that are written -------------------------------------------------------------
+    def records_sql(self, batch_id: str, day_of: str | None) -> str:
+        """Landed rows: lineage (source, batch, row), id, the valid value of every property, partition columns.
+
+        ``id`` is the mapped one when the source has its own record ids, else NULL: the warehouse reads a
+        missing id as ``<batch>:<row>`` (see ``policecloud.warehouse``), so it need not be stored.
+        """
+        by_prop = {p.prop: p for p in self.props}
+        record_id = f"{by_prop['id'].value()} AS id" if "id" in by_prop else "NULL::VARCHAR AS id"
+        values = "".join(f", {p.value()} AS {q(p.prop)}" for p in self.props if p.prop != "id")
+        day = f", {self._day(by_prop[day_of])} AS day" if day_of else ""
+        joins = "".join(p.join() for p in self.props)
+        if self.rejected_rows:
+            joins += " ANTI JOIN (SELECT _row FROM qrows WHERE _rejected) AS r ON r._row = w._row"
+        return (
+            f"SELECT {record_id}, {lit(self.mapping.source)} AS source, {_constant(batch_id)} AS batch, w._row AS row"
+            f"{values}{day} FROM work AS w{joins}"
+        )
+
+    def _day(self, p: Prop) -> str:
+        """The partition date of a record: a constant when every landed row has the same one (a daily file),
+        which lets the warehouse write the records straight into that partition."""
+        if p.lookup is not None and p.lookup.surrogate is None:
+            sql = f"SELECT DISTINCT day, value IS NULL FROM {p.lookup.table}"
+        else:
+            sql = f"SELECT DISTINCT day, day IS NULL FROM (SELECT {p.day()} AS day FROM work AS w{p.join()})"
+        found = self.con.execute(sql).fetchall()
+        days = {d for d, _ in found if d is not None}
+        undated = any(missing for _, missing in found)  # such rows land without a day unless they are rejected
+        if len(days) == 1 and (p.blocking or not undated):
+            return f"DATE {lit(days.pop().isoformat())}"
+        return p.day()
+
+    def quarantine_sql(self, batch_id: str) -> str:
+        """One row per rejected value, plus the records that could not be parsed."""
+        parts = [
+            f"SELECT _row::BIGINT AS _row, {lit(p.prop)} AS field, {raw_col(p.prop)} AS raw, "
+            f"{q(p.prop + ':why')} AS reason, _rejected AS row_rejected FROM qrows "
+            f"WHERE {q(p.prop + ':why')} IS NOT NULL"
+            for p in self.props
+        ]
+        parts.append("SELECT _row::BIGINT AS _row, NULL AS field, raw, reason, true AS row_rejected FROM src_rejects")
+        return (
+            f"SELECT {lit(self.mapping.source)} AS source, {lit(batch_id)} AS batch, _row AS row, field, raw, "
+            f"reason, row_rejected FROM ({' UNION ALL '.join(parts)})"
+        )
+
+    # --- counts -------------------------------------------------------------------------------------------
+    @property
+    def parsed_rows(self) -> int:
+        return self._scalar("SELECT count(*) FROM src")
+
+    @property
+    def rejected_rows(self) -> int:
+        return self._rejected
+
+    def filled(self) -> dict[str, int]:
+        """Per property, how many landed rows have a valid value: every row's nulls (from the lookups' counts
+        or one scan of ``work``) minus those of the rejected rows (from ``qrows``)."""
+        landed = self.parsed_rows - self.rejected_rows
+        per_row = [p for p in self.props if p.lookup is None]
+        nulls: dict[str, int] = {}
+        if per_row:
+            counts = ", ".join(f"count(*) FILTER (WHERE ({p.value()}) IS NULL)" for p in per_row)
+            row = self.con.execute(f"SELECT {counts} FROM work AS w").fetchall()[0]
+            nulls |= {p.prop: int(n) for p, n in zip(per_row, row, strict=True)}
+        for p in self.props:
+            if p.lookup is not None:
+                nulls[p.prop] = p.lookup.null_rows()
+        if not self.props:
+            return {}
+        counts = ", ".join(f"count(*) FILTER (WHERE {q(p.prop + ':null')})" for p in self.props)
+        rejected = self.con.execute(f"SELECT {counts} FROM qrows WHERE _rejected").fetchall()[0]
+        return {p.prop: landed - (nulls[p.prop] - int(r)) for p, r in zip(self.props, rejected, strict=True)}
+
+    def _columns(self, relation: str) -> list[str]:
+        return [r[0] for r in self.con.execute(f"DESCRIBE {relation}").fetchall()]
+
+    def _scalar(self, sql: str) -> int:
+        return int(self.con.execute(sql).fetchall()[0][0])
+
+    # --- building -----------------------------------------------------------------------------------------
+    def _find_bad_rows(self) -> None:
+        """``bad``: the rows with at least one value to quarantine; ``qrows``: their reasons, one column per
+        property, whether each value is missing, and whether the row is rejected."""
+        conditions = []
+        for p in self.props:
+            if p.lookup is None:
+                conditions.append(f"w.{q(p.prop + ':why')} IS NOT NULL")
+            else:
+                conditions.extend(p.lookup.bad_conditions(f"w.{raw_col(p.prop)}"))
+        where = " OR ".join(conditions) or "false"
+        # Two steps: the conditions read a few columns of every row, then the few bad rows are fetched whole
+        # by a locator the scan can filter on (a rowid, or a stored _row), not by reading every column.
+        locator = "_rid" if "_rid" in self._columns("work") else "_row"
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE bad_rows AS SELECT {locator} FROM work AS w WHERE {where}")
+        fetched = f"{locator} IN (SELECT {locator} FROM bad_rows)"
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE bad AS SELECT * FROM work WHERE {fetched}")
+        columns, joins = [], ""
+        for i, p in enumerate(self.props):
+            raw = f"w.{raw_col(p.prop)}"
+            if p.lookup is None:
+                why = f"w.{q(p.prop + ':why')}"
+                missing = f"({p.value()}) IS NULL"
+            else:
+                alias = f"k{i}"
+                joins += f" LEFT JOIN {p.lookup.table} AS {alias} ON {alias}.key = {raw}"
+                on_null = "'required.missing'" if p.blocking else "NULL"
+                why = f"CASE WHEN {raw} IS NULL THEN {on_null} ELSE {alias}.why END"
+                missing = f"{alias}.value IS NULL"
+            columns += [f"{raw} AS {raw_col(p.prop)}", f"{why} AS {q(p.prop + ':why')}"]
+            columns.append(f"{missing} AS {q(p.prop + ':null')}")
+        blocking = " OR ".join(f"{q(p.prop + ':why')} IS NOT NULL" for p in self.props if p.blocking) or "false"
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE qrows AS SELECT *, ({blocking}) AS _rejected FROM "
+            f"(SELECT w._row, {', '.join(columns)} FROM bad AS w{joins})"
+        )
+        self._rejected = self._scalar("SELECT count(*) FROM qrows WHERE _rejected")
+
+
+def _constant(text: str) -> str:
+    """A text constant of every row, typed as a one-value ENUM: the Parquet writer skips hashing it per row."""
+    return f"CAST({lit(text)} AS ENUM({lit(text)}))"
+
+
+def _per_row_columns(props: list[Prop]) -> str:
+    """Select list adding, for the properties standardized per row, ``p:norm`` and ``p:why`` to ``work_raw``."""
+    norms = ", ".join(f"{p.field.etype.sql_normalize(raw_col(p.prop))} AS {q(p.prop + ':norm')}" for p in props)
+    codes = ", ".join(
+        f"{p.field.etype.sql_reason(q(p.prop + ':norm'), raw_col(p.prop))} AS {q(p.prop + ':code')}" for p in props
     )
-    step3 = f"SELECT *, {whys} FROM ({step2})" if inline else step2
-    columns = ["_row"]
-    for f in mapping.fields:
-        code = q(f.prop + ":code")
-        columns.append(f"CASE WHEN {code} IS NULL THEN {q(f.prop + ':norm')} END AS {q(f.prop)}")
-        columns.append(q(f.prop + ":raw"))
-        missing = f"{q(f.prop + ':norm')} IS NULL"
-        why = f"CASE WHEN {code} IS NOT NULL THEN {lit(f.etype.name + '.')} || {code}"
-        if f.required or f.prop in mapping.keys:
-            why += f" WHEN {missing} THEN 'required.missing'"
-        columns.append(f"{why} END AS {q(f.prop + ':why')}")
-    blocking = [f for f in mapping.fields if f.required or f.prop in mapping.keys]
-    rejected = " OR ".join(f"{q(f.prop + ':why')} IS NOT NULL" for f in blocking) or "false"
-    return f"SELECT *, ({rejected}) AS _rejected FROM (SELECT {', '.join(columns)} FROM ({step3}))"
-
-
-def lookup_table(prop: str) -> str:
-    return q(f"lk_{prop}")
-
-
-def build_lookup(con: duckdb.DuckDBPyConnection, mapping: SourceMapping, f: FieldSpec) -> None:
-    """Standardize each distinct raw value of ``f`` once: (key, norm, code)."""
-    joins = ""
-    if f.join:
-        join = mapping.reader.joins[f.join]
-        on = " AND ".join(f"src.{q(a)} = j_{f.join}.{q(b)}" for a, b in join["on"].items())
-        joins = f" LEFT JOIN join_{f.join} AS j_{f.join} ON {on}"
-    distinct = f"SELECT DISTINCT {raw_expr(f)} AS raw FROM src{joins}"
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {lookup_table(f.prop)} AS "
-        f"SELECT coalesce(raw, {lit(_NULL_KEY)}) AS key, norm, {f.etype.sql_reason('norm', 'raw')} AS code "
-        f"FROM (SELECT raw, {f.etype.sql_normalize('raw')} AS norm FROM ({distinct}))"
+    whys = []
+    for p in props:
+        code = q(p.prop + ":code")
+        why = f"CASE WHEN {code} IS NOT NULL THEN {lit(p.field.etype.name + '.')} || {code}"
+        if p.blocking:
+            why += f" WHEN {q(p.prop + ':norm')} IS NULL THEN 'required.missing'"
+        whys.append(f"{why} END AS {q(p.prop + ':why')}")
+    excluded = ", ".join(q(p.prop + ":code") for p in props)
+    return (
+        f"SELECT * EXCLUDE ({excluded}), {', '.join(whys)} FROM "
+        f"(SELECT *, {codes} FROM (SELECT *, {norms} FROM work_raw))"
     )
 
 
-def build_python_lookup(con: duckdb.DuckDBPyConnection, mapping: SourceMapping, f: FieldSpec) -> None:
-    """Like :func:`build_lookup` for a type without an SQL form (the address parser): each distinct raw
-    value is checked once in Python (``check_many`` when the type has it) and joined back."""
-    joins = ""
-    if f.join:
-        join = mapping.reader.joins[f.join]
-        on = " AND ".join(f"src.{q(a)} = j_{f.join}.{q(b)}" for a, b in join["on"].items())
-        joins = f" LEFT JOIN join_{f.join} AS j_{f.join} ON {on}"
-    raws = [r[0] for r in con.execute(f"SELECT DISTINCT {raw_expr(f)} FROM src{joins}").fetchall()]
-    check_many = getattr(f.etype, "check_many", None)
-    checked = check_many(raws) if check_many else [f.etype.check(r) for r in raws]
-    table = pa.table(
-        {
-            "key": [_NULL_KEY if r is None else r for r in raws],
-            "norm": [None if c.value is None else str(c.value) for c in checked],
-            "code": [c.reason for c in checked],
-        },
-        schema=pa.schema([("key", pa.string()), ("norm", pa.string()), ("code", pa.string())]),
-    )
-    con.register("_python_lookup", table)
-    try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {lookup_table(f.prop)} AS SELECT * FROM _python_lookup")
-    finally:
-        con.unregister("_python_lookup")
+def repetitive_fields(con: duckdb.DuckDBPyConnection, fields: list[FieldSpec]) -> frozenset[str]:
+    """Properties whose values repeat enough to standardize per distinct value.
 
-
-def repetitive_fields(con: duckdb.DuckDBPyConnection, mapping: SourceMapping) -> frozenset[str]:
-    """Properties whose values repeat enough to standardize per distinct value (HyperLogLog estimate)."""
+    Judged on the first SAMPLE_ROWS rows (a HyperLogLog estimate over the whole unit costs a tenth of the
+    ingest): a prefix holds a larger share of distinct values than the whole file, hence the lenient bar.
+    """
     total = con.execute("SELECT count(*) FROM src").fetchall()[0][0]
-    candidates = [f for f in mapping.fields if f.kind != "literal" and not f.join]
-    if total < MIN_ROWS_TO_DEDUPLICATE or not candidates:
+    if total < MIN_ROWS_TO_DEDUPLICATE or not fields:
         return frozenset()
-    counts = ", ".join(f"approx_count_distinct({raw_expr(f)})" for f in candidates)
-    estimates = con.execute(f"SELECT {counts} FROM src").fetchall()[0]
-    return frozenset(
-        f.prop for f, n in zip(candidates, estimates, strict=True) if n <= DEDUP_MAX_DISTINCT_SHARE * total
-    )
+    sample = min(total, SAMPLE_ROWS)
+    counts = ", ".join(f"approx_count_distinct({raw_col(f.prop)})" for f in fields)
+    estimates = con.execute(f"SELECT {counts} FROM (SELECT * FROM work_raw LIMIT {sample})").fetchall()[0]
+    return frozenset(f.prop for f, n in zip(fields, estimates, strict=True) if n <= DEDUP_MAX_DISTINCT_SHARE * sample)
 
 
-def build_std(con: duckdb.DuckDBPyConnection, mapping: SourceMapping) -> frozenset[str]:
-    """Materialize ``std``; returns the properties standardized per distinct value."""
+def standardize(
+    con: duckdb.DuckDBPyConnection,
+    mapping: SourceMapping,
+    day_of: str | None = None,
+) -> Standardized:
+    """Standardize the unit in ``src`` (and ``join_<name>``); ``day_of`` is the property whose date partitions
+    the records. Creates ``work``, the lookups, ``bad`` and ``qrows`` in ``con``."""
     for f in mapping.fields:
         f.etype.sql_setup(con)
-    in_python = frozenset(f.prop for f in mapping.fields if not f.etype.vectorized)
-    deduplicated = repetitive_fields(con, mapping) | in_python
-    for f in mapping.fields:
-        if f.prop in in_python:
-            build_python_lookup(con, mapping, f)
-        elif f.prop in deduplicated:
-            build_lookup(con, mapping, f)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE std AS {std_sql(mapping, deduplicated)}")
-    return deduplicated
-
-
-def records_sql(mapping: SourceMapping, batch_id: str, day_of: str | None) -> str:
-    """Landed rows: lineage (source, batch, row), id, partition columns and the valid values of every property.
-
-    ``id`` is the mapped one when the source has its own record ids, else ``<batch>:<row>``.
-    """
-    mapped = {f.prop for f in mapping.fields}
-    props = ", ".join(q(f.prop) for f in mapping.fields if f.prop != "id")
-    record_id = 'coalesce("id", ' if "id" in mapped else "("
-    record_id += f"{lit(batch_id + ':')} || _row) AS id"
-    day = f", CAST({q(day_of)} AS DATE) AS day" if day_of else ""
-    return (
-        f"SELECT {record_id}, {lit(mapping.source)} AS source, {lit(batch_id)} AS batch, _row AS row"
-        f"{', ' + props if props else ''}{day} FROM std WHERE NOT _rejected"
-    )
-
-
-def quarantine_sql(mapping: SourceMapping, batch_id: str) -> str:
-    """Quarantined values and rows: one row per rejected value, plus the records that could not be parsed."""
-    parts = []
-    for f in mapping.fields:
-        parts.append(
-            f"SELECT _row::BIGINT AS _row, {lit(f.prop)} AS field, {q(f.prop + ':raw')} AS raw, "
-            f"{q(f.prop + ':why')} AS reason, _rejected AS row_rejected FROM std WHERE {q(f.prop + ':why')} IS NOT NULL"
-        )
-    parts.append("SELECT _row::BIGINT AS _row, NULL AS field, raw, reason, true AS row_rejected FROM src_rejects")
-    union = " UNION ALL ".join(parts)
-    return (
-        f"SELECT {lit(mapping.source)} AS source, {lit(batch_id)} AS batch, _row AS row, field, raw, reason, "
-        f"row_rejected FROM ({union})"
-    )
+    raws = ", ".join(f"{raw_expr(f)} AS {raw_col(f.prop)}" for f in mapping.fields)
+    rid = "src._rid, " if "_rid" in [r[0] for r in con.execute("DESCRIBE src").fetchall()] else ""
+    con.execute(f"CREATE OR REPLACE TEMP VIEW work_raw AS SELECT {rid}src._row, {raws} FROM src{reader_joins(mapping)}")
+    in_python = {f.prop for f in mapping.fields if not f.etype.vectorized}
+    candidates = [f for f in mapping.fields if f.prop not in in_python]
+    repeated = repetitive_fields(con, candidates)
+    props = [Prop(f, f.required or f.prop in mapping.keys) for f in mapping.fields]
+    per_row = [p for p in props if p.prop not in in_python | repeated]
+    if per_row or mapping.reader.joins:
+        # Materialized: the per-row values are computed once, and the reader's joins done once.
+        select = _per_row_columns(per_row) if per_row else "SELECT * FROM work_raw"
+        con.execute(f"CREATE OR REPLACE TEMP TABLE work AS {select}")
+    else:
+        con.execute("CREATE OR REPLACE TEMP VIEW work AS SELECT * FROM work_raw")
+    for i, p in enumerate(props):
+        if p.prop in in_python | repeated:
+            p.lookup = lookups.build(con, p.field, i, raw_col(p.prop), p.blocking, p.prop == day_of)
+    unit = Standardized(con, mapping, props)
+    unit._find_bad_rows()
+    return unit

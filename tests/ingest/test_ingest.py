@@ -151,7 +151,9 @@ def test_a_database_source_is_fingerprinted_by_its_rows(tmp_path, schema):
     db.commit()
     third = ingest()
     assert not third.skipped and third.batch_id != first.batch_id
-    assert warehouse.sql("SELECT count(*) FROM person") == [(5,)]
+    # The table read again is a new snapshot of the same unit: it replaces the first, rows are not doubled.
+    assert third.replaces == [first.batch_id]
+    assert warehouse.sql("SELECT count(*) FROM person") == [(3,)]
 
 
 def test_a_batch_found_committed_while_the_file_is_read_stops_the_read(tmp_path):

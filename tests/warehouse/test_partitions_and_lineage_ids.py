@@ -89,3 +89,47 @@ def test_batches_committed_before_columns_were_recorded_read_as_they_are(tmp_pat
     path.write_text(json.dumps(record))
     assert "REPLACE" not in wh.scan("records")
     assert wh.sql("SELECT id FROM records") == [("stored",)]
+
+
+def test_a_unit_ingested_again_with_a_changed_mapping_replaces_its_earlier_batch(tmp_path):
+    """Re-ingesting one file with a changed mapping (one more column) must not leave both versions' rows."""
+    from policecloud.ingest.mapping import load_mappings
+    from policecloud.ingest.run import ingest_source
+    from policecloud.model.schema import load_schema
+    from policecloud.warehouse import open_warehouse
+
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    (sources / "people.csv").write_text(
+        "编号,公民身份号码,姓名,电话\nR1,11010519491231002X,张三,13912345678\nR2,420106198001011237,李四,\n",
+        encoding="utf-8",
+    )
+    mappings = tmp_path / "mappings"
+    mappings.mkdir()
+    base = (
+        "source: people\nlabel: {zh: 人员, en: people}\nentity: Person\n"
+        "reader: {format: csv, path: people.csv}\nproperties:\n"
+        "  id: {column: 编号}\n  id_number: {column: 公民身份号码}\n  name: {column: 姓名}\n"
+    )
+    schema = load_schema()
+    warehouse = open_warehouse(tmp_path / "warehouse")
+    reports = []
+    for text in (base, base + "  phone: {column: 电话}\n"):
+        (mappings / "people.yaml").write_text(text, encoding="utf-8")
+        mapping = load_mappings(mappings, schema)["people"]
+        reports += list(ingest_source(warehouse, mapping, sources, schema))
+    first, second = reports
+    assert second.replaces == [first.batch_id]
+    rows = warehouse.sql("SELECT id, phone, batch FROM person ORDER BY id")
+    assert [(r[0], r[1]) for r in rows] == [("R1", "13912345678"), ("R2", None)]
+    assert {r[2] for r in rows} == {second.batch_id}
+    assert [b.batch_id for b in warehouse.batches()] == [second.batch_id]
+    assert not warehouse.is_committed(first.batch_id)
+    # Recovery deletes the superseded files; the mapping changed back brings the first version back (alone).
+    warehouse.recover()
+    assert not list((tmp_path / "warehouse").rglob(f"{first.batch_id}*.parquet"))
+    (mappings / "people.yaml").write_text(base, encoding="utf-8")
+    (again,) = ingest_source(warehouse, load_mappings(mappings, schema)["people"], sources, schema)
+    assert again.batch_id == first.batch_id and not again.skipped and again.replaces == [second.batch_id]
+    assert warehouse.sql("SELECT count(*) FROM person") == [(2,)]
+    assert "phone" not in {r[0] for r in warehouse.sql("DESCRIBE person")}  # only the live batch's columns

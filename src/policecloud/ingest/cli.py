@@ -102,6 +102,8 @@ def _report_table(reports: list[UnitReport]):
     for r in reports:
         rate = "" if r.skipped or not r.seconds else f"{r.rows_read / r.seconds:,.0f}"
         status = "skipped (same input)" if r.skipped else ("[green]✓[/]" if r.reconciled else "[red]✗[/]")
+        if r.replaces:
+            status += f" (replaces {len(r.replaces)} earlier batch{'es' if len(r.replaces) > 1 else ''})"
         table.add_row(
             r.source,
             r.unit,

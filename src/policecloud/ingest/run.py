@@ -42,6 +42,7 @@ class UnitReport:
     seconds: float = 0.0
     reasons: dict[str, int] = field(default_factory=dict)  # reason → count, most frequent first
     fill_rates: dict[str, float] = field(default_factory=dict)
+    replaces: list[str] = field(default_factory=list)  # earlier batches of the same unit this one superseded
 
     @property
     def reconciled(self) -> bool:
@@ -138,9 +139,17 @@ def ingest_unit(
             partition = ["source", "day"] if day else ["source"]
             stats = _stats_sql(report, unit, now())
             meta = {"source": mapping.source, "unit": unit.label}
+            # The same unit ingested again with another mapping or other content replaces its earlier batch:
+            # a corrected file, a database read again, a mapping that now maps one more column.
+            earlier = [
+                b.batch_id
+                for b in warehouse.batches()
+                if b.meta.get("source") == mapping.source and b.meta.get("unit") == unit.label
+            ]
             # Everything that depends on the file's order is done; the writers may now work in any order.
             con.execute("SET preserve_insertion_order = false")
-            with warehouse.batch(batch_id, meta=meta, con=con) as batch:
+            report.replaces = earlier
+            with warehouse.batch(batch_id, meta=meta, con=con, supersedes=earlier) as batch:
                 landed = batch.write(mapping.table, unit_std.records_sql(batch_id, day), partition_by=partition)
                 batch.write(QUARANTINE_TABLE, unit_std.quarantine_sql(batch_id), partition_by=["source"])
                 batch.write(STATS_TABLE, stats, partition_by=["source"])

@@ -48,11 +48,12 @@ class Warehouse(abc.ABC):
 
     @abc.abstractmethod
     def batch(
-        self, batch_id: str, meta: Mapping[str, Any] | None = None, con: Any = None
+        self, batch_id: str, meta: Mapping[str, Any] | None = None, con: Any = None, supersedes: Sequence[str] = ()
     ) -> AbstractContextManager[BatchWriter]:
         """A context in which to write one batch; committed on normal exit, discarded on error.
 
         ``con`` is the engine connection the written queries run on (so they may use its temporary tables).
+        ``supersedes``: committed batches this one replaces, atomically with its commit.
         """
 
     @abc.abstractmethod

@@ -141,7 +141,11 @@ class DuckDBWarehouse(Warehouse):
 
     @contextmanager
     def batch(
-        self, batch_id: str, meta: Mapping[str, Any] | None = None, con: duckdb.DuckDBPyConnection | None = None
+        self,
+        batch_id: str,
+        meta: Mapping[str, Any] | None = None,
+        con: duckdb.DuckDBPyConnection | None = None,
+        supersedes: Sequence[str] = (),
     ) -> Iterator[BatchWriter]:
         if not _NAME.match(batch_id):
             raise WarehouseError(f"invalid batch id {batch_id!r}")
@@ -151,13 +155,13 @@ class DuckDBWarehouse(Warehouse):
             try:
                 yield writer
                 if not writer.skipped:
-                    self._commit(writer, dict(meta or {}))
+                    self._commit(writer, dict(meta or {}), supersedes)
             finally:
                 if writer.owns_connection:
                     writer.con.close()
                 shutil.rmtree(writer.staging, ignore_errors=True)
 
-    def _commit(self, writer: _DuckDBBatch, meta: dict[str, Any]) -> None:
+    def _commit(self, writer: _DuckDBBatch, meta: dict[str, Any], supersedes: Sequence[str] = ()) -> None:
         files: dict[str, list[str]] = {}
         for staged in sorted(writer.staging.rglob("*.parquet")):
             relative = staged.relative_to(writer.staging)
@@ -175,6 +179,9 @@ class DuckDBWarehouse(Warehouse):
             "rows": {t: writer.rows.get(t, 0) for t in sorted(set(writer.rows) | set(files))},
             "columns": writer.columns,
             "meta": meta,
+            # Batches this one replaces (the same unit ingested again with a changed mapping or content):
+            # from this commit on they are invisible, and recovery deletes their files.
+            "supersedes": sorted(set(supersedes) - {writer.batch_id}),
         }
         final_record = self.root / "_batches" / f"{writer.batch_id}.json"
         temp = final_record.with_suffix(".json.tmp")
@@ -186,10 +193,19 @@ class DuckDBWarehouse(Warehouse):
         _fsync_dir(final_record.parent)
 
     def _next_seq(self) -> int:
-        return max((b["seq"] for b in self._records()), default=0) + 1
+        return max((b["seq"] for b in self._all_records()), default=0) + 1
 
     # --- reading ------------------------------------------------------------------------------------
     def _records(self) -> list[dict[str, Any]]:
+        """The live commit records: those no later commit supersedes."""
+        records = self._all_records()
+        superseded_at: dict[str, int] = {}
+        for r in records:
+            for old in r.get("supersedes", ()):
+                superseded_at[old] = max(superseded_at.get(old, 0), r["seq"])
+        return [r for r in records if superseded_at.get(r["batch_id"], 0) <= r["seq"]]
+
+    def _all_records(self) -> list[dict[str, Any]]:
         records = []
         for path in (self.root / "_batches").glob("*.json"):
             with open(path, encoding="utf-8") as handle:
@@ -197,7 +213,9 @@ class DuckDBWarehouse(Warehouse):
         return sorted(records, key=lambda r: r["seq"])
 
     def is_committed(self, batch_id: str) -> bool:
-        return (self.root / "_batches" / f"{batch_id}.json").exists()
+        if not (self.root / "_batches" / f"{batch_id}.json").exists():
+            return False
+        return any(r["batch_id"] == batch_id for r in self._records())
 
     def batches(self) -> Iterator[BatchInfo]:
         for r in self._records():

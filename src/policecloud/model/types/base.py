@@ -143,7 +143,7 @@ class ElementType(abc.ABC):
         """Create the lookup tables or macros the expressions below use. Must be idempotent."""
 
     # A type may have no SQL form (``vectorized`` is then False): ingestion checks such a column in Python,
-    # once per distinct value (``ingest.standardize.build_python_lookup``).
+    # once per distinct value (``ingest.lookups.build_python_lookup``).
     def sql_normalize(self, raw: str) -> str:
         """DuckDB expression: the normalized candidate of the VARCHAR expression ``raw`` (NULL if blank)."""
         raise NoSqlForm(f"element type {self.name!r} has no SQL form; check its values with check()")

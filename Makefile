@@ -30,8 +30,18 @@ format: $(STAMP)
 	$(BIN)/ruff format src tests bench scripts
 	$(BIN)/ruff check --fix src tests bench scripts
 
+# Benchmarks that need a province run on a generated, ingested and resolved `small` one (made once).
+BENCH_DATA ?= var/bench
+STANDALONE_BENCH = validators address_accuracy ingest_throughput synth_generation alert_latency febrl
+PROVINCE_BENCH = person_resolution resolve_stages trajectory_lookup search_latency
+
 bench: $(STAMP)
-	for script in bench/*.py; do $(BIN)/python $$script || exit 1; done
+	for b in $(STANDALONE_BENCH); do $(BIN)/python bench/$$b.py || exit 1; done
+	$(BIN)/policecloud --data-dir $(BENCH_DATA) synth --scale small --seed 1 --reuse --quiet
+	$(BIN)/policecloud --data-dir $(BENCH_DATA) ingest --no-update-indexes > /dev/null
+	$(BIN)/policecloud --data-dir $(BENCH_DATA) resolve > /dev/null
+	$(BIN)/python bench/address_matching.py $(BENCH_DATA)
+	for b in $(PROVINCE_BENCH); do $(BIN)/python bench/$$b.py --data-dir $(BENCH_DATA) || exit 1; done
 
 docs: $(STAMP)
 	$(BIN)/policecloud docs data-model --write

@@ -16,7 +16,9 @@ outside them is neither returned nor counted in totals or facets.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -305,6 +307,9 @@ def _run(index: SearchIndex, q: str, mode: str, filters, page: int, per_page: in
         main = _text_query(schema, phrases)
     query = Query.boolean_query([(Occur.Must, main), *((Occur.Must, f) for f in filters)])
     searcher = index.searcher()
+    # The exact facet counts evaluate the query a second time; tantivy releases the GIL, so that pass runs on
+    # another core while this thread collects the hits (half the latency of a name query on `medium`).
+    facet_counts = _facet_pool().submit(facets, searcher, query)
     found = searcher.search(query, per_page, count=True, offset=(page - 1) * per_page, weight_by_field="weight")
     hits = []
     for score, address in found.hits:
@@ -339,12 +344,17 @@ def _run(index: SearchIndex, q: str, mode: str, filters, page: int, per_page: in
         page=page,
         per_page=per_page,
         hits=hits,
-        facets=facets(searcher, query),
+        facets=facet_counts.result(),
         normalized=normalized,
         identifier_types=identifier_types,
         notes=notes,
         index_version=index.version,
     )
+
+
+@functools.cache
+def _facet_pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=2, thread_name_prefix="search-facets")
 
 
 def facets(searcher: tantivy.Searcher, query: Query) -> dict[str, list[dict]]:

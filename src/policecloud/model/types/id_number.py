@@ -24,6 +24,7 @@ import duckdb
 
 from policecloud.model.divisions import SQL_TABLE, load_divisions, setup_duckdb
 from policecloud.model.types.base import Checked, ElementType, to_halfwidth
+from policecloud.model.types.datetimes import SHANGHAI
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)  # 2^(17-i) mod 11, i = 0..16
 CHECK_CHARS = "10X98765432"  # indexed by the weighted sum mod 11
@@ -36,6 +37,11 @@ DROPPED = " \t\r\n\u00a0-"
 _CLEAN = str.maketrans({**{c: None for c in DROPPED}, "x": "X"})
 _FORM18 = re.compile(r"[0-9]{17}[0-9X]")
 _FORM15 = re.compile(r"[0-9]{15}")
+
+
+def today_in_shanghai() -> dt.date:
+    """The current date where the platform works: a birth date is in the future after midnight there."""
+    return dt.datetime.now(SHANGHAI).date()
 
 
 def check_char(first17: str) -> str:
@@ -157,7 +163,7 @@ class IdNumber(ElementType):
             return self.fail("birth_date")
         if birth < EARLIEST_BIRTH:
             return self.fail("birth_date")
-        if birth > dt.date.today():
+        if birth > today_in_shanghai():
             return self.fail("future_birth_date")
         if check_char(number[:17]) != number[17]:
             return self.fail("check_digit")
@@ -201,7 +207,8 @@ class IdNumber(ElementType):
             f"regexp_full_match({norm}, '[0-9]{{17}}[0-9X]')",
             f"({known}) > 0",
             f"({bad_date}) = 0",
-            f"{ymd} <= CAST(strftime(current_date, '%Y%m%d') AS INTEGER)",
+            # Today in Asia/Shanghai, as check() takes it (not the session's or the machine's date).
+            f"{ymd} <= {today_in_shanghai():%Y%m%d}",
             f"{check_sum} % 11 = 1",
         ]
         # The first test failed, in REASON_ORDER; a test that cannot be made (NULL) after an earlier failure is
@@ -238,7 +245,7 @@ def generate(
     for the 15-digit form, which was issued only to people born in the 1900s), sex at random."""
     division = division or rng.choice(_current_counties())
     if birth_date is None:
-        first, last = dt.date(1930, 1, 1), (dt.date(1999, 12, 31) if legacy15 else dt.date.today())
+        first, last = dt.date(1930, 1, 1), (dt.date(1999, 12, 31) if legacy15 else today_in_shanghai())
         birth_date = first + dt.timedelta(days=rng.randrange((last - first).days))
     if legacy15 and not 1900 <= birth_date.year <= 1999:
         raise ValueError("a 15-digit ID number needs a birth year in 1900–1999")

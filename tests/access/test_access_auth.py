@@ -185,3 +185,10 @@ def test_missing_enrollment_is_a_clear_refusal(store_engine, clock):
         with pytest.raises(AccessError) as err:
             _login(session, clock, username="citizen.wang")
         assert err.value.code == "mfa_not_enrolled" and "reset-mfa" in err.value.en
+
+
+def test_random_service_passwords_always_meet_the_policy():
+    from policecloud.access.credentials import check_password_policy, random_password
+
+    for _ in range(2000):
+        check_password_policy(random_password())  # raises on a weak one

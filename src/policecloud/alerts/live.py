@@ -13,6 +13,7 @@ from pathlib import Path
 
 from policecloud.access import accounts, audit
 from policecloud.access.auth import token_digest
+from policecloud.access.credentials import random_password
 from policecloud.alerts import sources
 from policecloud.alerts.cli import import_entries
 from policecloud.alerts.replay import FeedClient, replay
@@ -36,7 +37,7 @@ def prepare(settings: Settings, province: Path) -> str:
             user = accounts.find_user(session, FEED_USER)
             if user is None:  # a machine account: it signs in with session tokens, never with this password
                 user, _ = accounts.create_user(
-                    session, settings, actor, username=FEED_USER, password=secrets.token_urlsafe(18),
+                    session, settings, actor, username=FEED_USER, password=random_password(),
                     jurisdiction="420000", roles=["feed"],
                 )  # fmt: skip
             token = secrets.token_urlsafe(24)

@@ -98,6 +98,7 @@ class ServerProcess:
 
         from policecloud.access import accounts, audit
         from policecloud.access.auth import token_digest
+        from policecloud.access.credentials import random_password
         from policecloud.store.models import AuthSession
 
         with Session(self.engine, expire_on_commit=False) as session:
@@ -105,7 +106,7 @@ class ServerProcess:
             if user is None:
                 user, _ = accounts.create_user(
                     session, self.settings, audit.Actor("cli:test", "local"), username=username,
-                    password=secrets.token_urlsafe(16), jurisdiction=jurisdiction, roles=roles,
+                    password=random_password(), jurisdiction=jurisdiction, roles=roles,
                 )  # fmt: skip
             token = secrets.token_urlsafe(24)
             now = datetime.now(UTC)

@@ -195,7 +195,7 @@ def _places(b: _Builder, ids: dict[str, str]) -> None:
 
 
 def _hotel_and_case(b: _Builder, ids: dict[str, str]) -> None:
-    uscc = "91420111MA4KXXXX0X"
+    uscc = "91420111MAURQ28399"  # a valid code (uscc.generate with Random(1), division 420111)
     key = b.record("organization", "organization_registry", name="洪山宾馆", uscc=uscc, org_type="hotel",
                    address=HOME_DOOR, legal_representative="王强", legal_representative_id_number=ids["wang"],
                    phone="027-87654321")  # fmt: skip

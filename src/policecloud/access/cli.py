@@ -40,7 +40,7 @@ def cli_actor() -> audit.Actor:
 
 
 @contextmanager
-def _store(settings: Settings) -> Iterator[Session]:
+def cli_store(settings: Settings) -> Iterator[Session]:
     """A session on an up-to-date store; access errors become one clear line, no traceback."""
     from policecloud.store import make_engine, make_sessionmaker, upgrade
 
@@ -74,7 +74,7 @@ def add_user(
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = typer.prompt("Password / 密码", hide_input=True, confirmation_prompt=True)
-    with _store(settings) as session:
+    with cli_store(settings) as session:
         user, enrollment = accounts.create_user(
             session,
             settings,
@@ -103,7 +103,7 @@ def _print_enrollment(enrollment: accounts.Enrollment) -> None:
 @user_app.command("list")
 def list_users(ctx: typer.Context) -> None:
     """List users with their roles, jurisdiction and state."""
-    with _store(settings_of(ctx)) as session:
+    with cli_store(settings_of(ctx)) as session:
         table = rich_table("Users / 用户", ["username", "roles", "jurisdiction", "grants", "state", "MFA"])
         for user in accounts.list_users(session):
             state = "disabled" if user.disabled else ("locked" if user.locked_until else "active")
@@ -121,7 +121,7 @@ def list_users(ctx: typer.Context) -> None:
 @user_app.command("disable")
 def disable_user(ctx: typer.Context, username: Annotated[str, typer.Argument(help="Login name.")]) -> None:
     """Disable a user; their sessions stop working at the next request."""
-    with _store(settings_of(ctx)) as session:
+    with cli_store(settings_of(ctx)) as session:
         accounts.disable_user(session, cli_actor(), accounts.get_user(session, username))
         session.commit()
         console.print(f"disabled {username}")
@@ -130,7 +130,7 @@ def disable_user(ctx: typer.Context, username: Annotated[str, typer.Argument(hel
 @user_app.command("reset-mfa")
 def reset_mfa(ctx: typer.Context, username: Annotated[str, typer.Argument(help="Login name.")]) -> None:
     """Issue a new TOTP secret for a user (the old one stops working)."""
-    with _store(settings_of(ctx)) as session:
+    with cli_store(settings_of(ctx)) as session:
         enrollment = accounts.reset_mfa(session, cli_actor(), accounts.get_user(session, username))
         session.commit()
         console.print(f"new second factor for {username}")
@@ -154,7 +154,7 @@ def verify(
 ) -> None:
     """Check the hash chain; names the first edited, deleted or inserted entry (exit 1 if broken)."""
     anchors = dict(_parse_anchor(a) for a in anchor or [])
-    with _store(settings_of(ctx)) as session:
+    with cli_store(settings_of(ctx)) as session:
         report = audit.verify(session, anchors)
         if report.ok:
             audit.append(session, ev.AuditVerified(True, report.entries, None), cli_actor())
@@ -176,7 +176,7 @@ def tail(
 
     from policecloud.store.models import AuditEntry
 
-    with _store(settings_of(ctx)) as session:
+    with cli_store(settings_of(ctx)) as session:
         stmt = select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(max(1, count))
         if event:
             stmt = stmt.where(AuditEntry.event.startswith(event, autoescape=True))

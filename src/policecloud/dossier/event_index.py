@@ -45,8 +45,8 @@ from policecloud.dossier.event_tables import (
     publish,
     quote,
     read_manifest,
-    write_json_atomic,
 )
+from policecloud.durable import write_json_atomic
 from policecloud.model.vectorized import connect
 from policecloud.warehouse import BatchInfo, WarehouseError, open_warehouse
 
@@ -149,7 +149,7 @@ def build_event_index(
             {"id": build_id, "at": dt.datetime.now(dt.UTC).isoformat(), "seconds": round(report.seconds, 3),
              "new_batches": len(report.batches), "rows": report.rows}
         )  # fmt: skip
-        write_json_atomic(live / MANIFEST, manifest)
+        write_json_atomic(live / MANIFEST, manifest, indent=1, sort_keys=True)
         if report.rebuilt:
             publish(index_dir, live)
         for path in replaced:  # after the manifest no longer lists them; readers retry on a vanished file

@@ -21,7 +21,6 @@ import datetime as dt
 import fcntl
 import hashlib
 import json
-import os
 import shutil
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -29,6 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from policecloud.durable import write_json_atomic
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -129,20 +130,6 @@ def places_sql(root: Path, files: Sequence[str], seq: Mapping[str, int]) -> str:
 
 
 # --- versions and the manifest ----------------------------------------------------------------------------
-def write_json_atomic(path: Path, data: Any) -> None:
-    temp = path.with_name(path.name + ".tmp")
-    with open(temp, "w", encoding="utf-8") as handle:
-        json.dump(data, handle, ensure_ascii=False, indent=1, sort_keys=True, default=str)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temp, path)
-    fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def current_version(index_dir: Path) -> Path | None:
     """The live version directory, or None when no index was ever published."""
     try:

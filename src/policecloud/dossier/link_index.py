@@ -14,13 +14,13 @@ medium).
 
 from __future__ import annotations
 
-import os
 import shutil
 import time
 from pathlib import Path
 
 import duckdb
 
+from policecloud.durable import fsync_and_replace
 from policecloud.model.vectorized import connect
 from policecloud.resolve.master import MasterMissing, current_run, parquet_path, runs_dir
 
@@ -76,9 +76,7 @@ def build_link_index(data_dir: Path, *, memory_limit: str = "2GB") -> dict[str, 
                 f"ORDER BY {order}) TO {_quote(temp)} "
                 f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP_SIZE})"
             )
-            with open(temp, "rb") as handle:
-                os.fsync(handle.fileno())
-            os.replace(temp, target)
+            fsync_and_replace(temp, target)
             took[name] = round(time.perf_counter() - started, 3)
     finally:
         con.close()

@@ -39,7 +39,8 @@ import pyarrow as pa
 from rapidfuzz import fuzz
 
 from policecloud.model.address import AddressParser, ParsedAddress
-from policecloud.resolve.address_registry import KEY_ELEMENTS, derived_floor, element_key, key_text, relation_exists
+from policecloud.resolve.address_registry import KEY_ELEMENTS, derived_floor, element_key, key_text
+from policecloud.resolve.records import has_table
 
 THRESHOLD = 0.80
 MARGIN = 0.05
@@ -205,7 +206,7 @@ def match_addresses(
             SELECT raw FROM {source} WHERE nullif(trim(raw), '') IS NOT NULL GROUP BY raw"""
     )
     verbatim = f"SELECT t.raw, a.address_id FROM _am_texts t JOIN {aliases} a ON a.text = t.raw"
-    if not relation_exists(con, aliases):
+    if not has_table(con, aliases):
         verbatim = "SELECT NULL::VARCHAR AS raw, NULL::VARCHAR AS address_id WHERE false"
     con.execute(f"CREATE OR REPLACE TEMP TABLE _am_verbatim AS {verbatim}")
     pending = [r[0] for r in con.execute("SELECT raw FROM _am_texts ANTI JOIN _am_verbatim USING (raw)").fetchall()]

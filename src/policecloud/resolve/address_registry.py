@@ -40,7 +40,7 @@ import pyarrow as pa
 
 from policecloud.model.address import AddressParser, ParsedAddress
 from policecloud.resolve.address_geocode import Geocoder
-from policecloud.resolve.records import columns, entity_id_sql
+from policecloud.resolve.records import columns, entity_id_sql, has_table
 
 # The elements of the key after the county code, in the order they are written.
 KEY_ELEMENTS = ("township", "community", "road", "number", "poi", "building", "unit", "room")
@@ -50,16 +50,6 @@ _ROOM_FLOOR = re.compile(r"([0-9]{1,3})[0-9]{2}室")
 _ELEMENT_COLUMNS = ("county", *KEY_ELEMENTS)
 _UPPER_COLUMNS = ("province", "prefecture", "county_name")
 _PARSED_SCHEMA = pa.schema([("text", pa.string()), *((n, pa.string()) for n in (*_ELEMENT_COLUMNS, *_UPPER_COLUMNS))])
-
-
-def relation_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    """Whether a table or view ``name`` exists (every result fetched: DuckDB 2 refuses work after a partial one)."""
-    rows = con.execute(
-        "SELECT 1 FROM duckdb_views() WHERE view_name = $1 "
-        "UNION ALL SELECT 1 FROM duckdb_tables() WHERE table_name = $1",
-        [name],
-    ).fetchall()
-    return bool(rows)
 
 
 def element_key(parsed: ParsedAddress) -> tuple[str | None, ...]:
@@ -114,7 +104,7 @@ def parse_registry_texts(texts: list[str], parser: AddressParser, chunk: int = 5
 
 def checkpoint_centres(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[float, float]]:
     """county code → mean (lon, lat) of its road checkpoints (``checkpoint.location`` is 'lon,lat')."""
-    if not relation_exists(con, "checkpoint") or not {"county", "location"} <= columns(con, "checkpoint"):
+    if not has_table(con, "checkpoint") or not {"county", "location"} <= columns(con, "checkpoint"):
         return {}
     rows = con.execute(
         """SELECT county, avg(TRY_CAST(split_part(location, ',', 1) AS DOUBLE)),
@@ -194,7 +184,7 @@ def build_address_registry(
     selects = [
         f"SELECT {column} AS text, source FROM {name} WHERE nullif(trim({column}), '') IS NOT NULL"
         for name, column in REGISTRY_SOURCES
-        if relation_exists(con, name)
+        if has_table(con, name)
     ] or ["SELECT NULL::VARCHAR AS text, NULL::VARCHAR AS source WHERE false"]
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _ar_texts AS

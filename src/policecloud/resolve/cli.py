@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlalchemy.orm import Session
 
-from policecloud.access.cli import cli_actor
+from policecloud.access.cli import cli_actor, cli_store
 from policecloud.clikit import console, fail, rich_table, settings_of
 from policecloud.config import Settings
 
@@ -26,28 +23,13 @@ def register(app: typer.Typer) -> None:
     app.add_typer(resolve_app, name="resolve")
 
 
-@contextmanager
-def _store(settings: Settings) -> Iterator[Session]:
-    from policecloud.store import make_engine, make_sessionmaker, upgrade
-
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(settings.operational_database_url)
-    upgrade(engine)
-    session = make_sessionmaker(engine)()
-    try:
-        yield session
-    finally:
-        session.close()
-        engine.dispose()
-
-
 def run_resolution(settings: Settings, *, restart: bool = False, force: bool = False, quiet: bool = False):
     """Run or resume resolution for ``settings`` (used by the command and by the demo)."""
     from policecloud.resolve.jobs import run_stages
     from policecloud.resolve.judgements import active_judgements
     from policecloud.resolve.stages import STAGES
 
-    with _store(settings) as session:
+    with cli_store(settings) as session:
         judgements = active_judgements(session)
     started = {}
 
@@ -149,7 +131,7 @@ def judge(
     from policecloud.resolve.judgements import JudgementError
     from policecloud.resolve.judgements import judge as record
 
-    with _store(settings_of(ctx)) as session:
+    with cli_store(settings_of(ctx)) as session:
         try:
             judgement = record(session, cli_actor(), left, right, verdict, reason)
         except JudgementError as exc:
@@ -162,7 +144,7 @@ def undo(ctx: typer.Context, judgement_id: Annotated[int, typer.Argument(help="J
     """撤销判定 / Retract a judgement; the next run gives the model's clusters back."""
     from policecloud.resolve.judgements import JudgementError, retract
 
-    with _store(settings_of(ctx)) as session:
+    with cli_store(settings_of(ctx)) as session:
         try:
             retract(session, cli_actor(), judgement_id)
         except JudgementError as exc:
@@ -178,7 +160,7 @@ def judgements(
     """List manual judgements."""
     from policecloud.resolve.judgements import list_judgements
 
-    with _store(settings_of(ctx)) as session:
+    with cli_store(settings_of(ctx)) as session:
         table = rich_table("judgements", ["id", "left", "right", "verdict", "by", "at", "retracted", "reason"])
         for j in list_judgements(session, include_retracted=all_):
             retracted = f"{j.retracted_at:%Y-%m-%d %H:%M} {j.retracted_by}" if j.retracted_at else ""

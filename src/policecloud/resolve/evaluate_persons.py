@@ -24,6 +24,8 @@ from pathlib import Path
 
 import duckdb
 
+from policecloud.resolve.records import has_table
+
 # Warehouse source name → the synthetic truth's source name, where they differ.
 TRUTH_SOURCE = {
     "exchange_hunan_gbk": "exchange_hunan",
@@ -92,9 +94,7 @@ def prepare_truth(con: duckdb.DuckDBPyConnection, province_dir: Path, mentions: 
         WHERE r.entity_type = 'vehicle' AND v.owner_kind = 'person' GROUP BY ALL"""
     )
     sources = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in TRUTH_SOURCE.items())
-    has_cases = bool(
-        con.execute("SELECT count(*) FROM duckdb_views() WHERE view_name = 'case_involvement'").fetchall()[0][0]
-    )
+    has_cases = has_table(con, "case_involvement")
     case_join = (
         "LEFT JOIN (SELECT batch || ':' || CAST(row AS VARCHAR) AS k, case_id FROM case_involvement) ci "
         "ON ci.k = m.record_key"

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import time
 from collections.abc import Callable, Sequence
@@ -21,6 +20,7 @@ from typing import Any
 
 import duckdb
 
+from policecloud.durable import fsync_and_replace, write_json_atomic
 from policecloud.resolve.master import attach_views, current_run, parquet_path, publish, runs_dir
 from policecloud.resolve.records import ensure_id_key, prepare_batches, use_id_key
 from policecloud.warehouse import open_warehouse
@@ -42,9 +42,7 @@ class StageContext:
         target = parquet_path(self.run_dir, name)
         temp = target.with_suffix(".parquet.tmp")
         self.con.execute(f"COPY ({query}) TO '{_lit(temp)}' (FORMAT parquet, COMPRESSION zstd)")
-        with open(temp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(temp, target)
+        fsync_and_replace(temp, target)
         self.con.execute(f"CREATE OR REPLACE VIEW \"{name}\" AS SELECT * FROM read_parquet('{_lit(target)}')")
         return self.con.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
 
@@ -89,11 +87,7 @@ def _read_state(run_dir: Path) -> dict[str, Any]:
 
 
 def _write_state(run_dir: Path, state: dict[str, Any]) -> None:
-    temp = run_dir / "state.json.tmp"
-    temp.write_text(json.dumps(state, ensure_ascii=False, indent=1), encoding="utf-8")
-    with open(temp, "rb") as fh:
-        os.fsync(fh.fileno())
-    os.replace(temp, run_dir / "state.json")
+    write_json_atomic(run_dir / "state.json", state, indent=1)
 
 
 def _pick_run(data_dir: Path, fingerprint: str, restart: bool) -> tuple[Path, dict[str, Any]]:

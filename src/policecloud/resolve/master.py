@@ -8,12 +8,12 @@ one complete run. Source records are never modified: master data is derived and 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 
 import duckdb
 
+from policecloud.durable import write_json_atomic
 from policecloud.warehouse import open_warehouse
 
 # The master tables a finished run holds (see docs/master-data.md).
@@ -49,12 +49,7 @@ def current_run(data_dir: Path) -> str | None:
 def publish(data_dir: Path, run_id: str, keep: int = 2) -> None:
     """Make ``run_id`` the current master data atomically, then drop older finished runs beyond ``keep``."""
     root = master_root(data_dir)
-    pointer = root / "current.json"
-    temp = root / "current.json.tmp"
-    temp.write_text(json.dumps({"run": run_id}), encoding="utf-8")
-    with open(temp, "rb") as fh:
-        os.fsync(fh.fileno())
-    os.replace(temp, pointer)
+    write_json_atomic(root / "current.json", {"run": run_id})
     finished = sorted(p for p in runs_dir(data_dir).iterdir() if (p / "FINISHED").exists() and p.name != run_id)
     for old in finished[: max(0, len(finished) - (keep - 1))]:
         shutil.rmtree(old, ignore_errors=True)

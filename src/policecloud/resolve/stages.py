@@ -13,7 +13,7 @@ from policecloud.resolve import keyed
 from policecloud.resolve.assemble import assemble
 from policecloud.resolve.jobs import Stage, StageContext
 from policecloud.resolve.quality import quality
-from policecloud.resolve.records import columns, record_key, unpivot_claims
+from policecloud.resolve.records import record_key, seen_sql, unpivot_claims
 
 PERSON_PROPERTIES = ["name", "id_number", "sex", "birth_date", "phone"]
 
@@ -48,18 +48,18 @@ def resolve_persons(ctx: StageContext) -> dict[str, Any]:
     if ctx.judgements:
         con.executemany("INSERT INTO judgements VALUES (?, ?, ?)", ctx.judgements)
     result = persons.link_persons(con, "person_mentions", "judgements")
-    # When a mention was seen: the event time of its record where the table has one, else its batch's commit.
-    timed = []
-    for (table,) in con.execute("SELECT DISTINCT table_name FROM person_mentions").fetchall():
-        time_column = next((c for c in ("time", "start") if table and c in columns(con, table)), None)
-        if time_column:
-            timed.append(f"SELECT {record_key('t')} AS k, t.{time_column} AS seen FROM \"{table}\" t")
-    times = " UNION ALL ".join(timed) or "SELECT NULL::VARCHAR AS k, NULL::TIMESTAMPTZ AS seen WHERE false"
+    # When a mention was seen: its record's event time where the table has one, else its batch's commit.
+    seen = [
+        f'SELECT {record_key("t")} AS k, {seen_sql(con, table)} AS seen FROM "{table}" t '
+        "LEFT JOIN batch_info b ON b.batch = t.batch"
+        for (table,) in con.execute("SELECT DISTINCT table_name FROM person_mentions").fetchall()
+        if table
+    ]
+    times = " UNION ALL ".join(seen) or "SELECT NULL::VARCHAR AS k, NULL::TIMESTAMPTZ AS seen WHERE false"
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE person_linked AS
-        SELECT m.*, l.entity_id, l.method, l.score, coalesce(ts.seen, b.committed_at) AS seen
+        SELECT m.*, l.entity_id, l.method, l.score, ts.seen
         FROM person_mentions m JOIN person_links l USING (record_key)
-        LEFT JOIN batch_info b ON b.batch = split_part(m.record_key, ':', 1)
         LEFT JOIN ({times}) ts ON ts.k = m.record_key"""
     )
     links = ctx.write(

@@ -32,6 +32,7 @@ from pathlib import Path
 import duckdb
 import tantivy
 
+from policecloud.durable import fsync_and_replace, write_json_atomic
 from policecloud.search import documents
 from policecloud.search.fields import SCHEMA_VERSION, build_schema, to_document
 
@@ -115,17 +116,7 @@ def current_version(root: Path) -> Path | None:
 
 def switch(root: Path, version: Path) -> None:
     """Point ``current`` at ``version`` atomically (temporary file, fsync, rename)."""
-    temp = root / (POINTER + ".tmp")
-    with open(temp, "w", encoding="utf-8") as fh:
-        json.dump({"version": version.name}, fh)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(temp, root / POINTER)
-    fd = os.open(root, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    write_json_atomic(root / POINTER, {"version": version.name})
 
 
 def open_current(root: Path) -> SearchIndex:
@@ -234,8 +225,8 @@ def build_index(
                 "home_province": home,
                 "documents": added,
             }
-            _write_json(version / "similar_names.json", similar)
-            _write_json(version / "manifest.json", manifest)
+            write_json_atomic(version / "similar_names.json", similar)
+            write_json_atomic(version / "manifest.json", manifest)
             switch(root, version)
         except BaseException:
             shutil.rmtree(version, ignore_errors=True)
@@ -288,12 +279,12 @@ def update_index(
                 temp = current / "state.parquet.tmp"
                 state_sql = f"SELECT doc_id, fingerprint FROM ({rows})"
                 con.execute(f"COPY ({state_sql}) TO {_q(temp)} (FORMAT parquet)")
-                os.replace(temp, current / "state.parquet")
-                _write_json(current / "similar_names.json", documents.similar_name_pairs(con))
+                fsync_and_replace(temp, current / "state.parquet")
+                write_json_atomic(current / "similar_names.json", documents.similar_name_pairs(con))
                 index.reload()
                 total = index.searcher().num_docs
             manifest.update(updated_at=datetime.now(UTC).isoformat(), master_run=_run_name(master_dir), documents=total)
-            _write_json(current / "manifest.json", manifest)
+            write_json_atomic(current / "manifest.json", manifest)
         finally:
             shutil.rmtree(work, ignore_errors=True)
     deleted = sum(1 for _, indexed in gone if indexed)
@@ -309,12 +300,6 @@ def _manifest(version: Path) -> dict:
         return json.loads((version / "manifest.json").read_text(encoding="utf-8"))
     except (FileNotFoundError, json.JSONDecodeError):
         return {}
-
-
-def _write_json(path: Path, value: object) -> None:
-    temp = path.with_name(path.name + ".tmp")
-    temp.write_text(json.dumps(value, ensure_ascii=False), encoding="utf-8")
-    os.replace(temp, path)
 
 
 class IndexHandle:

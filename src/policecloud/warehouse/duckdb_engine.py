@@ -32,6 +32,7 @@ from typing import Any
 
 import duckdb
 
+from policecloud.durable import write_json_atomic
 from policecloud.model.vectorized import connect
 from policecloud.warehouse.base import BatchInfo, BatchWriter, Warehouse, WarehouseError
 
@@ -184,12 +185,7 @@ class DuckDBWarehouse(Warehouse):
             "supersedes": sorted(set(supersedes) - {writer.batch_id}),
         }
         final_record = self.root / "_batches" / f"{writer.batch_id}.json"
-        temp = final_record.with_suffix(".json.tmp")
-        with open(temp, "w", encoding="utf-8") as handle:
-            json.dump(record, handle, ensure_ascii=False, sort_keys=True, default=str)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, final_record)
+        write_json_atomic(final_record, record, sort_keys=True)
         _fsync_dir(final_record.parent)
 
     def _next_seq(self) -> int:

@@ -1,0 +1,30 @@
+"""Crash-safe file replacement: the whole new content or the old one, never a torn file.
+
+Everything the platform publishes by pointer or state file (warehouse commit records, master-data and index
+pointers, run states, index manifests) is written to a temporary file, flushed to disk, then renamed over the
+target: a rename within one directory is atomic on POSIX file systems.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+
+def fsync_and_replace(temp: Path, target: Path) -> None:
+    """Flush an already written ``temp`` to disk, then rename it over ``target``."""
+    with open(temp, "rb") as handle:
+        os.fsync(handle.fileno())
+    os.replace(temp, target)
+
+
+def write_json_atomic(path: Path, value: Any, *, indent: int | None = None, sort_keys: bool = False) -> None:
+    """Replace ``path`` with ``value`` as JSON (UTF-8, non-ASCII kept; unknown types written with ``str``)."""
+    temp = path.with_name(path.name + ".tmp")
+    with open(temp, "w", encoding="utf-8") as handle:
+        json.dump(value, handle, ensure_ascii=False, indent=indent, sort_keys=sort_keys, default=str)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temp, path)

@@ -278,3 +278,14 @@ def test_vectorized_form_agrees_with_check(duck):
         assert (value, reason) == (expected.value, expected.reason), raw
         reasons.add(reason)
     assert reasons == {None, *PLATE.reasons}  # the sample exercises every reason
+
+
+def test_vectorized_form_upper_cases_like_check(duck):
+    """SQL upper-cases with upper() where it agrees with the translation: not ı or ſ (upper() gives I and S),
+    nor other letters, nor full-width ones."""
+    values = ["鄂a12345", "鄂a·12345", "鄂ı12345", "鄂aſ1234", "鄂é12345", "鄂ａ12345", "鄂a１２３４５", "鄂Aß1234"]
+    rows = check_values(duck, PLATE, values)
+    for raw, (_, value, reason) in zip(values, rows, strict=True):
+        expected = PLATE.check(raw)
+        assert (value, reason) == (expected.value, expected.reason), raw
+    assert [value for _, value, _ in rows][:2] == ["鄂A12345", "鄂A12345"]

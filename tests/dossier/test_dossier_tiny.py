@@ -35,7 +35,9 @@ def _related_keys(cur, source, entity_id: str, kind: str) -> set[str | None]:
 
 
 def _person_entities(cur) -> dict[str, str]:
-    rows = cur.execute("SELECT key, entity_id FROM entities WHERE entity_type = 'person' AND key IS NOT NULL")
+    rows = cur.execute(
+        "SELECT key, entity_id FROM entities WHERE entity_type = 'person' AND key IS NOT NULL ORDER BY key"
+    )
     return dict(rows.fetchall())
 
 
@@ -115,12 +117,23 @@ def test_co_residents_share_the_truths_address(tiny):
     address = dict(
         master.truth("SELECT p.id_number, a.text FROM persons p JOIN addresses a USING (address_id)")
     )
-    pairs = 0
-    for number, entity in list(_person_entities(cur).items())[:60]:
-        for other in _related_keys(cur, source, entity, "co_residence") - {None}:
-            assert address.get(other) == address.get(number), (number, other)
+    # The truth has one (Hubei) home per person; the exchange sources of other provinces also give where some
+    # of them live there (a rented room in Changsha shared by two Hubei workers), which the truth does not hold.
+    elsewhere: dict[str, set[str]] = defaultdict(set)
+    for number, text in cur.execute(
+        "SELECT id_number, current_address FROM person WHERE source LIKE 'exchange_%' AND current_address IS NOT NULL"
+    ).fetchall():
+        elsewhere[number].add(text)
+    entities = _person_entities(cur)
+    sample = list(entities)[:60] + sorted(elsewhere.keys() & entities.keys())[:60]
+    pairs, away = 0, 0
+    for number in sample:
+        for other in _related_keys(cur, source, entities[number], "co_residence") - {None}:
+            same_home = address.get(other) == address.get(number)
+            assert same_home or elsewhere[number] & elsewhere[other], (number, other)
             pairs += 1
-    assert pairs >= 20
+            away += not same_home
+    assert pairs >= 20 and away >= 1
 
 
 @pytest.mark.parametrize("kind", ["person", "vehicle", "organization", "phone", "house"])

@@ -332,3 +332,12 @@ def test_fast_paths_are_part_of_the_grammar_and_agree(drawn, con):
         assert D._GRAMMAR_RE.fullmatch(text), text
     agree(con, DATETIME, inputs)
     agree(con, DATE, inputs)
+
+
+def test_epochs_before_1992_take_the_zone_rules(con):
+    """An epoch with leading zeros can fall in Shanghai's summer time (1986–1991): 0556212732 is
+    1987-08-17 15:32:12 UTC, 1987-08-18 00:32:12 in Shanghai (UTC+9 then); the date is the 18th."""
+    inputs = ["0556212732", "0556212732000", "0000000000", "1000000000", "0670000000"]
+    agree(con, DATETIME, inputs)
+    agree(con, DATE, inputs)
+    assert DATE.check("0556212732").value == dt.date(1987, 8, 18)

@@ -288,8 +288,13 @@ def _sql_shanghai_instant(s: str, ts: str) -> str:
 
 
 def _sql_shanghai_date(us: str) -> str:
-    """The Shanghai DATE of the instant ``us`` (µs since the epoch), which is from 2001 on."""
-    return f"make_date(CAST(({us} + {_CST_US}) // {_DAY_US} AS INTEGER))"
+    """The Shanghai DATE of the instant ``us`` (µs since the epoch): arithmetic from 1992 (plain UTC+8), the
+    zone rules before (an epoch written with leading zeros, such as 0556212732, falls in the summer time of
+    1987)."""
+    return (
+        f"CASE WHEN {us} >= {_FIXED_INSTANT_US} THEN make_date(CAST(({us} + {_CST_US}) // {_DAY_US} AS INTEGER))"
+        f" ELSE {_sql_instant_date(f'make_timestamptz({us})')} END"
+    )
 
 
 def _sql_instant_date(tstz: str) -> str:

@@ -48,8 +48,9 @@ properties:
 """
 
 
-def write_csv(path: Path, rows: int) -> None:
-    """Deterministic synthetic passes, generated inside DuckDB so that making the file is fast."""
+def write_csv(path: Path, rows: int, with_id: bool = False) -> None:
+    """Deterministic synthetic passes, generated inside DuckDB so that making the file is fast; ``with_id``
+    adds the vendor's pass id (过车编号, unique), standardized per row."""
     con = connect()
     letters = "ABCDEFGHJKLMNPQRS"
     city = f"'鄂' || substr('{letters}', (v % 17) + 1, 1)"
@@ -57,6 +58,7 @@ def write_csv(path: Path, rows: int) -> None:
     con.execute(
         f"""COPY (
         SELECT
+          {"'KK' || lpad(i::VARCHAR, 14, '0') AS 过车编号," if with_id else ""}
           CASE WHEN i % 100 = 7 THEN {city} || 'I' || lpad((v % 9973)::VARCHAR, 4, '0')
                WHEN i % 33 = 5 THEN lower({city}) || '·' || lpad((v % 99991)::VARCHAR, 5, '0')
                WHEN v % 10 = 3 THEN {city} || 'D' || lpad((v % 99991)::VARCHAR, 5, '0')
@@ -99,15 +101,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=5_000_000)
     parser.add_argument("--runs", type=int, default=5, help="pairs of runs: a plain copy, then an ingest")
+    parser.add_argument("--with-id", action="store_true", help="the file carries a unique pass id (过车编号)")
     args = parser.parse_args()
     schema = load_schema()
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="pc-bench-") as tmp:
         root = Path(tmp)
         csv = root / "passes.csv"
-        write_csv(csv, args.rows)
+        write_csv(csv, args.rows, args.with_id)
         mapping_path = root / "passes.yaml"
-        mapping_path.write_text(textwrap.dedent(MAPPING), encoding="utf-8")
+        mapping_text = textwrap.dedent(MAPPING) + ("  id: {column: 过车编号}\n" if args.with_id else "")
+        mapping_path.write_text(mapping_text, encoding="utf-8")
         mapping = load_mapping(mapping_path, schema)
         copies, ours, report = [], [], None
         for i in range(args.runs):  # alternating, so that both sides see the same load
@@ -121,7 +125,9 @@ def main() -> None:
     # different minutes).
     walls = sorted(c[0] / o[0] for c, o in zip(copies, ours, strict=True))
     cpus = sorted(c[1] / o[1] for c, o in zip(copies, ours, strict=True))
-    print(f"# ingest benchmark — {dt.date.today()} — {platform.node()} ({os.cpu_count()} cores), {args.rows:,} rows")
+    ids = ", with pass ids" if args.with_id else ""
+    machine = f"{platform.node()} ({os.cpu_count()} cores)"
+    print(f"# ingest benchmark — {dt.date.today()} — {machine}, {args.rows:,} rows{ids}")
     print(f"load average (1 min) before {load_before:.2f}, after {os.getloadavg()[0]:.2f}; {args.runs} pairs")
     print(f"{'what (best of the runs)':<24} {'seconds':>8} {'rows/s':>12} {'CPU s':>7}")
     print(f"{'plain DuckDB copy':<24} {copy_s:>8.2f} {args.rows / copy_s:>12,.0f} {copy_cpu:>7.2f}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 import unicodedata
 
+import pyarrow as pa
 import pytest
 
 from policecloud.model import types as element_types
@@ -155,3 +156,21 @@ def test_geo_point_rounds_to_six_decimals_and_reads_swaps() -> None:
     assert point.check("114.1234567,30.0000004").value == "114.123457,30.000000"
     assert point.check("30.5,114.3").reason == "swapped"
     assert point.message("swapped", "zh-CN").startswith("经纬度")
+
+
+@pytest.mark.parametrize("type_name", [t for t in SIMPLE if element_types.get(t).sql_unchanged_valid("v")])
+def test_unchanged_valid_holds_only_where_the_text_is_its_valid_value(type_name: str, duck) -> None:
+    """Where a type's ``sql_unchanged_valid`` holds, ingestion takes the raw text as the value without
+    normalizing it: check() must give that text, valid, for every such value (and it must hold on many)."""
+    etype = element_types.get(type_name)
+    edge = ["x" * 1000, "x" * 1001, "", "a\x7fb", "ab\x0b", "ａb", "a\u3000", "a\xa0"]
+    values = generated_values(type_name, 3000) + edge
+    duck.register("_values", pa.table({"v": values}))
+    try:
+        held = [r[0] for r in duck.sql(f"SELECT v FROM _values WHERE {etype.sql_unchanged_valid('v')}").fetchall()]
+    finally:
+        duck.unregister("_values")
+    assert len(held) > 100 and "x" * 1000 in held
+    assert not set(edge[1:]) & set(held)
+    wrong = [raw for raw in held if (etype.check(raw).value, etype.check(raw).reason) != (raw, None)]
+    assert not wrong, wrong[:10]

@@ -137,7 +137,6 @@ def ingest_unit(
             unit_std = standardize(con, mapping, day)
             _measure(unit_std, report)
             partition = ["source", "day"] if day else ["source"]
-            stats = _stats_sql(report, unit, now())
             meta = {"source": mapping.source, "unit": unit.label}
             # The same unit ingested again with another mapping or other content replaces its earlier batch:
             # a corrected file, a database read again, a mapping that now maps one more column.
@@ -151,8 +150,9 @@ def ingest_unit(
             report.replaces = earlier
             with warehouse.batch(batch_id, meta=meta, con=con, supersedes=earlier) as batch:
                 landed = batch.write(mapping.table, unit_std.records_sql(batch_id, day), partition_by=partition)
+                report.fill_rates = _fill_rates(unit_std, report.rows_landed, batch.null_counts(mapping.table))
                 batch.write(QUARANTINE_TABLE, unit_std.quarantine_sql(batch_id), partition_by=["source"])
-                batch.write(STATS_TABLE, stats, partition_by=["source"])
+                batch.write(STATS_TABLE, _stats_sql(report, unit, now()), partition_by=["source"])
             if landed != report.rows_landed:
                 raise RuntimeError(f"{mapping.source}: wrote {landed} rows, expected {report.rows_landed}")
     finally:
@@ -193,20 +193,28 @@ def _load_joins(con, mapping: SourceMapping, sources_dir: Path, workdir: Path) -
 
 
 def _measure(unit_std: Standardized, report: UnitReport) -> None:
-    con, mapping = unit_std.con, unit_std.mapping
+    con = unit_std.con
     parsed, rejected = unit_std.parsed_rows, unit_std.rejected_rows
     parse_rejects = con.execute("SELECT count(*) FROM src_rejects").fetchall()[0][0]
     report.rows_read = parsed + parse_rejects
     report.rows_quarantined = rejected + parse_rejects
     report.rows_landed = parsed - rejected
-    landed = max(report.rows_landed, 1)
-    filled = unit_std.filled()
-    report.fill_rates = {f.prop: round(filled[f.prop] / landed, 4) for f in mapping.fields}
     reasons = con.execute(
         f"SELECT reason, count(*) AS n FROM ({unit_std.quarantine_sql('x')}) GROUP BY reason ORDER BY n DESC, reason"
     ).fetchall()
     report.reasons = dict(reasons)
     report.values_quarantined = sum(report.reasons.values())
+
+
+def _fill_rates(unit_std: Standardized, landed: int, nulls) -> dict[str, float]:
+    """Per property, the share of landed records with a value: from the NULL counts of the written records
+    when the warehouse has them (the statistics of its files), else counted in the unit's tables."""
+    props = [f.prop for f in unit_std.mapping.fields]
+    if nulls is not None and all(p in nulls for p in props):
+        filled = {p: landed - nulls[p] for p in props}
+    else:
+        filled = unit_std.filled()
+    return {p: round(filled[p] / max(landed, 1), 4) for p in props}
 
 
 def _stats_sql(report: UnitReport, unit: readers.Unit, at: dt.datetime) -> str:

@@ -42,6 +42,11 @@ class BatchWriter(abc.ABC):
     def write(self, table: str, query: str, partition_by: Sequence[str] = ()) -> int:
         """Stage the rows of ``query`` (engine SQL) into ``table``; returns the number of rows."""
 
+    def null_counts(self, table: str) -> Mapping[str, int] | None:
+        """How many NULLs each column of ``table`` received in this batch, when the engine knows it for free
+        (from the statistics of the files it wrote); None when it does not."""
+        return None
+
 
 class Warehouse(abc.ABC):
     root: Any

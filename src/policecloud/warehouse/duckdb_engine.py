@@ -74,6 +74,7 @@ class _DuckDBBatch(BatchWriter):
         self.skipped = skipped
         self.staging = warehouse.root / "_staging" / batch_id
         self.rows: dict[str, int] = {}
+        self.nulls: dict[str, dict[str, int]] = {}
         self.columns: dict[str, list[str]] = {}
         self.owns_connection = con is None
         self.con = connect() if con is None else con
@@ -89,24 +90,35 @@ class _DuckDBBatch(BatchWriter):
         columns = [d[0] for d in self.con.execute(f"DESCRIBE {query}").fetchall()]  # binds, runs nothing
         self.columns[table] = list(dict.fromkeys(self.columns.get(table, []) + columns))
         single = self._single_partition(query, partition_by) if partition_by else None
+        # RETURN_STATS: a row per file written, with its row count and the statistics of each column.
+        options = f"{_OPTIONS}, RETURN_STATS true"
         if single is not None:
             directory = target.joinpath(*(f"{c}={v}" for c, v in zip(partition_by, single, strict=True)))
             directory.mkdir(parents=True, exist_ok=True)
             excluded = ", ".join(_ident(c) for c in partition_by)
             destination = _quote(directory / f"{self.batch_id}_{n}_0.parquet")
-            sql = f"COPY (SELECT * EXCLUDE ({excluded}) FROM ({query})) TO {destination} ({_OPTIONS})"
+            sql = f"COPY (SELECT * EXCLUDE ({excluded}) FROM ({query})) TO {destination} ({options})"
         elif partition_by:
             cols = ", ".join(_ident(c) for c in partition_by)
             pattern = f"{self.batch_id}_{n}_{{i}}"
             sql = (
-                f"COPY ({query}) TO {_quote(target)} ({_OPTIONS}, PARTITION_BY ({cols}), "
+                f"COPY ({query}) TO {_quote(target)} ({options}, PARTITION_BY ({cols}), "
                 f"FILENAME_PATTERN {_quote(pattern)}, OVERWRITE_OR_IGNORE)"
             )
         else:
-            sql = f"COPY ({query}) TO {_quote(target / f'{self.batch_id}_{n}.parquet')} ({_OPTIONS})"
-        count = self.con.execute(sql).fetchall()[0][0]
-        self.rows[table] = self.rows.get(table, 0) + int(count)
-        return int(count)
+            sql = f"COPY ({query}) TO {_quote(target / f'{self.batch_id}_{n}.parquet')} ({options})"
+        files = self.con.execute(sql).fetchall()
+        count = sum(int(f[1]) for f in files)
+        nulls = self.nulls.setdefault(table, {})
+        for f in files:
+            for column, stats in (f[4] or {}).items():
+                name = column[1:-1].replace('""', '"') if column.startswith('"') else column
+                nulls[name] = nulls.get(name, 0) + int(stats.get("null_count") or 0)
+        self.rows[table] = self.rows.get(table, 0) + count
+        return count
+
+    def null_counts(self, table: str) -> Mapping[str, int] | None:
+        return self.nulls.get(table) if self.rows.get(table) is not None else None
 
     def _single_partition(self, query: str, partition_by: Sequence[str]) -> list[str] | None:
         """The partition values of every row when the planner can prove they are one set (the query writes

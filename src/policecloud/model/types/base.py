@@ -152,6 +152,12 @@ class ElementType(abc.ABC):
         """DuckDB expression: NULL when valid or missing, else the reason code ``check`` would give."""
         raise NoSqlForm(f"element type {self.name!r} has no SQL form; check its values with check()")
 
+    def sql_unchanged_valid(self, raw: str) -> str | None:
+        """DuckDB condition, cheap to evaluate, true only where the raw text is already its normalized value and
+        valid (so ``sql_normalize`` would return it and ``sql_reason`` NULL); None when the type has none.
+        Ingestion computes a value standardized per row from this alone where it holds, instead of storing it."""
+        return None
+
     @property
     def vectorized(self) -> bool:
         return type(self).sql_normalize is not ElementType.sql_normalize

@@ -134,6 +134,11 @@ class StringType(ElementType):
             f"WHEN length({norm}) > {self.max_length} THEN 'length' END"
         )
 
+    def sql_unchanged_valid(self, raw: str) -> str:
+        # Nothing to convert, collapse or trim, no control character, not too long: the text is the value.
+        changed_or_control = sql_literal(r"[\x00-\x20\x7f\xa0\x{3000}\x{ff01}-\x{ff5e}]")  # RE2 escapes
+        return f"(length({raw}) BETWEEN 1 AND {self.max_length} AND NOT regexp_matches({raw}, {changed_or_control}))"
+
 
 class TextType(ElementType):
     """Long text such as a 110 call narrative: line breaks unified, ends trimmed, punctuation kept as is."""

@@ -37,6 +37,7 @@ PROVINCE_BENCH = person_resolution resolve_stages trajectory_lookup search_laten
 
 bench: $(STAMP)
 	for b in $(STANDALONE_BENCH); do $(BIN)/python bench/$$b.py || exit 1; done
+	$(BIN)/python bench/ingest_throughput.py --with-id
 	$(BIN)/policecloud --data-dir $(BENCH_DATA) synth --scale small --seed 1 --reuse --quiet
 	$(BIN)/policecloud --data-dir $(BENCH_DATA) ingest --no-update-indexes > /dev/null
 	$(BIN)/policecloud --data-dir $(BENCH_DATA) resolve > /dev/null

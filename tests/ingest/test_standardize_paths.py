@@ -9,6 +9,7 @@ Each test ingests the same files through two paths and compares every table cell
 from __future__ import annotations
 
 import random
+import re
 import textwrap
 
 import pytest
@@ -143,3 +144,34 @@ def test_large_daily_and_multi_day_files_land_as_they_would_row_by_row(monkeypat
     assert daily["rows_quarantined"] > 0 and daily["rows_landed"] > 11_000 and daily["reconciled"]
     days = got.sql("SELECT batch, count(DISTINCT day) FROM checkpoint_pass GROUP BY batch ORDER BY 2")
     assert days == [(daily["batch_id"], 1), (mixed["batch_id"], 2)]
+
+
+def test_record_ids_checked_where_used_land_as_when_stored(monkeypatch, tmp_path, schema):
+    """Pass ids are standardized per row. Their type says cheaply when a text already is its valid value, so
+    ``work`` is a view and the normalization runs only on the other ids; without that shortcut the values are
+    computed once into a table. Both give the same warehouse, messy ids included."""
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    rng = random.Random(11)
+    lines = passes_csv(rng, 12_000, ["2024-05-01"]).splitlines()
+    # Times from sixty values, so that only the ids are standardized per row.
+    date = re.compile(r"2024-?05-?01[ 0-9:]*")
+    lines = lines[:1] + [date.sub(f"2024-05-01 08:00:{i % 60:02d}", x) for i, x in enumerate(lines[1:])]
+    messy = ["Ｐ１２", "P  12", " P12", "P12\t", '"P\x0112"', "", "x" * 1001, "P·12"]
+    ids = [rng.choice(messy) if rng.random() < 0.05 else f"P{i:08d}" for i in range(len(lines) - 1)]
+    rows = ["过车编号," + lines[0]] + [f"{i},{line}" for i, line in zip(ids, lines[1:], strict=True)]
+    (sources / "2024-05-01.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    (tmp_path / "passes.yaml").write_text(textwrap.dedent(PASSES_MAPPING) + "  id: {column: 过车编号}\n", "utf-8")
+    mapping = load_mapping(tmp_path / "passes.yaml", schema)
+    by_share = ({"MIN_ROWS_TO_DEDUPLICATE": 10_000}, {})
+    kinds: list[str] = []
+    original = standardize.all_unchanged_valid
+    monkeypatch.setattr(standardize, "all_unchanged_valid", lambda props: kinds.append(original(props)) or kinds[-1])
+    got, reports = ingest_with(monkeypatch, tmp_path / "a", [mapping], sources, schema, by_share)
+    monkeypatch.setattr(type(mapping.field("id").etype), "sql_unchanged_valid", lambda self, raw: None)
+    expected, expected_reports = ingest_with(monkeypatch, tmp_path / "b", [mapping], sources, schema, by_share)
+    assert kinds == [True, False]  # a view the first time, a table the second
+    assert contents(got) == contents(expected)
+    assert reports == expected_reports
+    reasons = reports[0]["reasons"]
+    assert reasons["string.control"] and reasons["string.length"] and reasons["required.missing"]

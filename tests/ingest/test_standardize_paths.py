@@ -164,7 +164,7 @@ def test_record_ids_checked_where_used_land_as_when_stored(monkeypatch, tmp_path
     (tmp_path / "passes.yaml").write_text(textwrap.dedent(PASSES_MAPPING) + "  id: {column: 过车编号}\n", "utf-8")
     mapping = load_mapping(tmp_path / "passes.yaml", schema)
     by_share = ({"MIN_ROWS_TO_DEDUPLICATE": 10_000}, {})
-    kinds: list[str] = []
+    kinds: list[bool] = []
     original = standardize.all_unchanged_valid
     monkeypatch.setattr(standardize, "all_unchanged_valid", lambda props: kinds.append(original(props)) or kinds[-1])
     got, reports = ingest_with(monkeypatch, tmp_path / "a", [mapping], sources, schema, by_share)

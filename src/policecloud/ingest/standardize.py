@@ -284,7 +284,7 @@ def all_unchanged_valid(props: list[Prop]) -> bool:
     return all(p.field.etype.sql_unchanged_valid("x") for p in props)
 
 
-def repetitive_fields(con: duckdb.DuckDBPyConnection, fields: list[FieldSpec]) -> frozenset[str]:
+def repetitive_fields(con: duckdb.DuckDBPyConnection, fields: list[FieldSpec], has_rid: bool) -> frozenset[str]:
     """Properties whose values repeat enough to standardize per distinct value.
 
     Judged on the first SAMPLE_ROWS rows (a HyperLogLog estimate over the whole unit costs a tenth of the
@@ -296,7 +296,6 @@ def repetitive_fields(con: duckdb.DuckDBPyConnection, fields: list[FieldSpec]) -
     sample = min(total, SAMPLE_ROWS)
     counts = ", ".join(f"approx_count_distinct({raw_col(f.prop)})" for f in fields)
     # A filter on the rowid reaches the table scan; LIMIT reads more than it keeps (three times slower).
-    has_rid = "_rid" in [r[0] for r in con.execute("DESCRIBE work_raw").fetchall()]
     rows = f"work_raw WHERE _rid < {sample}" if has_rid else f"(SELECT * FROM work_raw LIMIT {sample})"
     estimates = con.execute(f"SELECT {counts} FROM {rows}").fetchall()[0]
     return frozenset(f.prop for f, n in zip(fields, estimates, strict=True) if n <= DEDUP_MAX_DISTINCT_SHARE * sample)
@@ -312,11 +311,12 @@ def standardize(
     for f in mapping.fields:
         f.etype.sql_setup(con)
     raws = ", ".join(f"{raw_expr(f)} AS {raw_col(f.prop)}" for f in mapping.fields)
-    rid = "src._rid, " if "_rid" in [r[0] for r in con.execute("DESCRIBE src").fetchall()] else ""
+    has_rid = "_rid" in [r[0] for r in con.execute("DESCRIBE src").fetchall()]
+    rid = "src._rid, " if has_rid else ""
     con.execute(f"CREATE OR REPLACE TEMP VIEW work_raw AS SELECT {rid}src._row, {raws} FROM src{reader_joins(mapping)}")
     in_python = {f.prop for f in mapping.fields if not f.etype.vectorized}
     candidates = [f for f in mapping.fields if f.prop not in in_python]
-    repeated = repetitive_fields(con, candidates)
+    repeated = repetitive_fields(con, candidates, has_rid)
     props = [Prop(f, f.required or f.prop in mapping.keys) for f in mapping.fields]
     per_row = [p for p in props if p.prop not in in_python | repeated]
     select = _per_row_columns(per_row) if per_row else "SELECT * FROM work_raw"

@@ -118,7 +118,7 @@ class _DuckDBBatch(BatchWriter):
         return count
 
     def null_counts(self, table: str) -> Mapping[str, int] | None:
-        return self.nulls.get(table) if self.rows.get(table) is not None else None
+        return self.nulls.get(table)
 
     def _single_partition(self, query: str, partition_by: Sequence[str]) -> list[str] | None:
         """The partition values of every row when the planner can prove they are one set (the query writes

@@ -259,20 +259,20 @@ class PlateType(ElementType):
     def sql_setup(self, con: duckdb.DuckDBPyConnection) -> None:
         # From Arrow: the same thousand rows as a VALUES literal take DuckDB 70 ms to parse, on every ingest.
         rows = [
-            (province, issuer, tag)
+            (issuer, tag)
             for province in provinces().values()
             for issuer in province.issuers.values()
             for tag in issuer.tags
         ]
         table = pa.table(
             {
-                "key": [issuer.province + issuer.letter + tag for _, issuer, tag in rows],
-                "province": [issuer.province for _, issuer, _ in rows],
-                "letter": [issuer.letter for _, issuer, _ in rows],
-                "use": [issuer.use for _, issuer, _ in rows],
-                "city": [issuer.city for _, issuer, _ in rows],
-                "division": pa.array([issuer.division for _, issuer, _ in rows], pa.string()),
-                "uncertain": [issuer.uncertain for _, issuer, _ in rows],
+                "key": [issuer.province + issuer.letter + tag for issuer, tag in rows],
+                "province": [issuer.province for issuer, _ in rows],
+                "letter": [issuer.letter for issuer, _ in rows],
+                "use": [issuer.use for issuer, _ in rows],
+                "city": [issuer.city for issuer, _ in rows],
+                "division": pa.array([issuer.division for issuer, _ in rows], pa.string()),
+                "uncertain": [issuer.uncertain for issuer, _ in rows],
             }
         )
         view = "_pc_plate_issuers_arrow"

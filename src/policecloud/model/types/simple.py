@@ -99,6 +99,8 @@ class StringType(ElementType):
         "length": ("长度超过 1000 个字符", "longer than 1000 characters"),
     }
     _BLANKS = r"[ \t\r\n]+"
+    # What normalizing changes (as an RE2 class body): blanks, no-break and ideographic spaces, full-width forms.
+    _CHANGED = r" \t\r\n\xa0\x{3000}\x{ff01}-\x{ff5e}"
 
     def check(self, raw: object) -> Checked:
         if raw is None:
@@ -122,9 +124,8 @@ class StringType(ElementType):
             f"CASE WHEN regexp_matches({w}, '[\\t\\r\\n]|  ') "
             f"THEN regexp_replace({w}, '{self._BLANKS}', ' ', 'g') ELSE {w} END"
         )
-        untouched = sql_literal("[ \t\r\n\xa0\u3000\uff01-\uff5e]")
         return (
-            f"CASE WHEN NOT regexp_matches({raw}, {untouched}) THEN NULLIF({raw}, '')"
+            f"CASE WHEN NOT regexp_matches({raw}, {sql_literal(f'[{self._CHANGED}]')}) THEN NULLIF({raw}, '')"
             f" ELSE NULLIF(trim({collapsed}), '') END"
         )
 
@@ -136,7 +137,7 @@ class StringType(ElementType):
 
     def sql_unchanged_valid(self, raw: str) -> str:
         # Nothing to convert, collapse or trim, no control character, not too long: the text is the value.
-        changed_or_control = sql_literal(r"[\x00-\x20\x7f\xa0\x{3000}\x{ff01}-\x{ff5e}]")  # RE2 escapes
+        changed_or_control = sql_literal(f"[\\x00-\\x1f\\x7f{self._CHANGED}]")
         return f"(length({raw}) BETWEEN 1 AND {self.max_length} AND NOT regexp_matches({raw}, {changed_or_control}))"
 
 

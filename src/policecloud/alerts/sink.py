@@ -4,6 +4,10 @@ The batch id is the segment's (``events-<first offset>``), so copying a segment 
 between the warehouse commit and anything else — adds nothing. Lineage columns: ``source`` (``live``),
 ``batch`` (the batch id) and ``row`` (the event's offset in the log).
 
+The files are laid out as ingestion lays out the same tables, ``<table>/source=live/day=<day>/`` (the
+warehouse refuses any other layout: one file without ``source=`` beside ingestion's made every read of the
+table fail).
+
 The copy runs next to the live stream in the same server: it gets a DuckDB connection limited to one thread,
 so a segment's copy (a few hundred ms of CPU at 50 000 events) leaves the other core to intake, processing
 and push instead of stalling them — it was a visible bump in the alert latency every sealed segment.
@@ -17,6 +21,8 @@ from policecloud.alerts.bus import LocalLogBus
 from policecloud.model.vectorized import connect
 from policecloud.warehouse import Warehouse
 
+SOURCE = "live"  # the partition and lineage value of every event that came through the live intake
+PARTITIONS = ["source", "day"]  # the layout ingestion gives the event tables
 _COMMON = {"id": "VARCHAR", "kind": "VARCHAR", "time": "TIMESTAMPTZ", "place": "VARCHAR", "county": "VARCHAR"}
 TABLES = {
     "checkpoint_pass": {"plate": "VARCHAR", "plate_color": "VARCHAR", "direction": "INTEGER", "speed": "INTEGER"},
@@ -40,7 +46,7 @@ def segment_query(path: Path, start: int, batch_id: str, kind: str) -> str:
     spec = "{" + ", ".join(f"{_literal(k)}: {_literal(v)}" for k, v in columns.items()) + "}"
     fields = ", ".join(f'"{name}"' for name in columns if name != "kind")
     return (
-        f"SELECT {fields}, CAST(\"time\" AT TIME ZONE 'Asia/Shanghai' AS DATE) AS day, 'live' AS source, "
+        f"SELECT {fields}, CAST(\"time\" AT TIME ZONE 'Asia/Shanghai' AS DATE) AS day, {_literal(SOURCE)} AS source, "
         f"{_literal(batch_id)} AS batch, row FROM ("
         f"SELECT *, {start - 1} + row_number() OVER () AS row FROM read_json({_literal(str(path))}, "
         f"format='newline_delimited', columns={spec})) WHERE kind = {_literal(kind)}"
@@ -59,9 +65,9 @@ def flush_sealed(bus: LocalLogBus, warehouse: Warehouse) -> list[str]:
         for start, _count in pending:
             batch_id = f"events-{start:012d}"
             path = bus.segment_path(start)
-            with warehouse.batch(batch_id, {"source": "live", "segment": path.name}, con=con) as batch:
+            with warehouse.batch(batch_id, {"source": SOURCE, "segment": path.name}, con=con) as batch:
                 for kind in TABLES:
-                    batch.write(kind, segment_query(path, start, batch_id, kind), partition_by=["day"])
+                    batch.write(kind, segment_query(path, start, batch_id, kind), partition_by=PARTITIONS)
             written.append(batch_id)
     finally:
         con.close()

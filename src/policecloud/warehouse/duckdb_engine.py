@@ -22,11 +22,13 @@ from __future__ import annotations
 import datetime as dt
 import fcntl
 import json
+import logging
 import os
 import re
 import shutil
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +36,10 @@ import duckdb
 
 from policecloud.durable import write_json_atomic
 from policecloud.model.vectorized import connect
+from policecloud.warehouse import layout as partition_layout
 from policecloud.warehouse.base import BatchInfo, BatchWriter, Warehouse, WarehouseError
 
+log = logging.getLogger(__name__)
 _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 _TABLE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 LINEAGE_ID = frozenset({"id", "batch", "row"})
@@ -78,12 +82,23 @@ class _DuckDBBatch(BatchWriter):
         self.columns: dict[str, list[str]] = {}
         self.owns_connection = con is None
         self.con = connect() if con is None else con
+        # Each table's partition keys: those of its committed files, else of this batch's first write to it.
+        self.layouts: dict[str, partition_layout.Layout] = (
+            partition_layout.layouts(warehouse._records()) if not skipped else {}
+        )
 
     def write(self, table: str, query: str, partition_by: Sequence[str] = ()) -> int:
         if self.skipped:
             return 0
         if not _TABLE.match(table):
             raise WarehouseError(f"invalid table name {table!r}: use lower-case letters, digits and _")
+        expected = self.layouts.get(table)
+        if not partition_layout.allowed(expected, partition_by):
+            raise WarehouseError(
+                f"table {table!r} is partitioned by ({', '.join(expected or ())}); "
+                f"a write partitioned by ({', '.join(partition_by)}) would make every read of it fail"
+            )
+        self.layouts[table] = tuple(partition_by)
         target = self.staging / table
         target.mkdir(parents=True, exist_ok=True)
         n = sum(1 for _ in target.rglob("*.parquet"))
@@ -173,14 +188,22 @@ class DuckDBWarehouse(Warehouse):
                 yield writer
                 if not writer.skipped:
                     self._commit(writer, dict(meta or {}), supersedes)
+                    if partition_layout.misplaced(self._records()):  # a batch refined a table's layout
+                        self._recover_locked()  # the table's older files move to it now
             finally:
                 if writer.owns_connection:
                     writer.con.close()
                 shutil.rmtree(writer.staging, ignore_errors=True)
 
     def _commit(self, writer: _DuckDBBatch, meta: dict[str, Any], supersedes: Sequence[str] = ()) -> None:
+        staged_files = sorted(writer.staging.rglob("*.parquet"))
+        for staged in staged_files:  # the files themselves, whatever the writes claimed: nothing moves yet
+            relative = staged.relative_to(writer.staging).as_posix()
+            table = relative.split("/", 1)[0]
+            if partition_layout.keys_of(relative) != writer.layouts.get(table):
+                raise WarehouseError(f"{relative} is not laid out by the keys its batch wrote {table} with")
         files: dict[str, list[str]] = {}
-        for staged in sorted(writer.staging.rglob("*.parquet")):
+        for staged in staged_files:
             relative = staged.relative_to(writer.staging)
             final = self.root / relative
             final.parent.mkdir(parents=True, exist_ok=True)
@@ -279,7 +302,101 @@ class DuckDBWarehouse(Warehouse):
         with self._lock():
             return self._recover_locked()
 
-    def _recover_locked(self) -> int:
+    def misplaced(self) -> list[partition_layout.Misplaced]:
+        """Committed files not laid out like their table (left by an older writer; reads of them fail)."""
+        return partition_layout.misplaced(self._records())
+
+    def repair(self) -> RepairReport:
+        """Move every misplaced committed file under its table's layout (see :meth:`_repair_locked`)."""
+        with self._lock():
+            self._recover_locked(repair=False)
+            report = self._repair_locked()
+            self._recover_locked(repair=False)  # the files the rewritten records no longer list
+            return report
+
+    def _repair_locked(self) -> RepairReport:
+        """Rewrite each misplaced file under its table's partition keys, then its commit record, atomically.
+
+        The file is read with its own path's partition values; a key of the layout that its path lacks comes
+        from the file's column of that name (the live sink kept ``source`` as a column), else from the batch's
+        meta. DuckDB's partitioned writer lays the rows out (one file per partition value found). The new
+        files are renamed into place, then the commit record is replaced — the one atomic step — and only then
+        are the old files deleted: a crash before the record leaves the old layout (and stray new files that
+        recovery removes), a crash after it leaves old files no record lists (removed likewise). Running it
+        again finds nothing to do.
+        """
+        report = RepairReport()
+        records = {r["batch_id"]: r for r in self._records()}
+        by_batch: dict[str, list[partition_layout.Misplaced]] = {}
+        for item in partition_layout.misplaced(list(records.values())):
+            by_batch.setdefault(item.batch_id, []).append(item)
+        for batch_id, items in by_batch.items():
+            record = json.loads(json.dumps(records[batch_id]))
+            staging = self.root / "_staging" / f"_repair-{batch_id}"
+            shutil.rmtree(staging, ignore_errors=True)
+            replaced: dict[str, list[str]] = {}
+            con = connect()
+            try:
+                for n, item in enumerate(items):
+                    new = self._relayout(con, item, record.get("meta", {}), staging, f"{batch_id}_r{n}")
+                    if new is None:
+                        report.unrepairable.append(item.describe())
+                    else:
+                        replaced[item.file] = new
+            finally:
+                con.close()
+            if not replaced:
+                shutil.rmtree(staging, ignore_errors=True)
+                continue
+            for staged in sorted(staging.rglob("*.parquet")):
+                final = self.root / staged.relative_to(staging)
+                final.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(staged, final)
+            for directory in {(self.root / f).parent for fs in replaced.values() for f in fs}:
+                _fsync_dir(directory)
+            for table, names in record["files"].items():
+                record["files"][table] = [new for name in names for new in replaced.get(name, [name])]
+            record.setdefault("meta", {})["relaid"] = sorted(replaced)
+            write_json_atomic(self.root / "_batches" / f"{batch_id}.json", record, sort_keys=True)
+            _fsync_dir(self.root / "_batches")
+            for old, new in replaced.items():
+                (self.root / old).unlink(missing_ok=True)
+                report.moved.append((old, new))
+            shutil.rmtree(staging, ignore_errors=True)
+        return report
+
+    def _relayout(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        item: partition_layout.Misplaced,
+        meta: Mapping[str, Any],
+        staging: Path,
+        stem: str,
+    ) -> list[str] | None:
+        """Write the rows of a misplaced file under ``staging/<table>/<layout>/``; the new relative paths, or
+        None when a key of the layout has no value to be found."""
+        source = f"read_parquet({_quote(self.root / item.file)}, hive_partitioning = true)"
+        present = {d[0] for d in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
+        added = []
+        for key in item.layout:
+            if key not in present:
+                if meta.get(key) is None:
+                    return None
+                added.append(f"{_quote(str(meta[key]))} AS {_ident(key)}")
+        query = f"SELECT *{''.join(', ' + a for a in added)} FROM {source}"
+        target = staging / item.table
+        target.mkdir(parents=True, exist_ok=True)
+        cols = ", ".join(_ident(c) for c in item.layout)
+        con.execute(
+            f"COPY ({query}) TO {_quote(target)} ({_OPTIONS}, PARTITION_BY ({cols}), "
+            f"FILENAME_PATTERN {_quote(stem + '_{i}')}, OVERWRITE_OR_IGNORE)"
+        )
+        written = sorted(p.relative_to(staging).as_posix() for p in target.rglob(f"{stem}_*.parquet"))
+        if any(partition_layout.keys_of(w) != item.layout for w in written):
+            return None
+        return written
+
+    def _recover_locked(self, repair: bool = True) -> int:
         for temp in (self.root / "_batches").glob("*.json.tmp"):
             temp.unlink()
         shutil.rmtree(self.root / "_staging", ignore_errors=True)
@@ -293,4 +410,21 @@ class DuckDBWarehouse(Warehouse):
             if relative not in listed:
                 path.unlink()
                 removed += 1
+        if repair and partition_layout.misplaced(self._records()):
+            try:
+                report = self._repair_locked()
+            except (duckdb.Error, OSError):  # the table stays unreadable; writes to other tables go on
+                log.exception("repairing the warehouse's partition layout failed")
+            else:
+                log.warning("warehouse layout repaired: %d file(s) moved, %d left", len(report.moved),
+                            len(report.unrepairable))  # fmt: skip
+            removed += self._recover_locked(repair=False)
         return removed
+
+
+@dataclass
+class RepairReport:
+    """What :meth:`DuckDBWarehouse.repair` did: files moved (old → new paths) and files it could not move."""
+
+    moved: list[tuple[str, list[str]]] = field(default_factory=list)
+    unrepairable: list[str] = field(default_factory=list)

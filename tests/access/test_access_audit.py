@@ -32,9 +32,15 @@ def _drop_append_only_guard(engine: Engine) -> None:
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
             connection.execute(text("ALTER TABLE audit_log DISABLE TRIGGER USER"))
+            connection.execute(text("ALTER TABLE audit_head DISABLE TRIGGER USER"))
         else:
-            connection.execute(text("DROP TRIGGER audit_log_no_update"))
-            connection.execute(text("DROP TRIGGER audit_log_no_delete"))
+            triggers = connection.execute(
+                text(
+                    "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ('audit_log', 'audit_head')"
+                )
+            ).scalars()
+            for name in list(triggers):
+                connection.execute(text(f"DROP TRIGGER {name}"))
 
 
 def _row(engine: Engine, seq: int) -> dict:

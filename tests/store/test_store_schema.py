@@ -42,8 +42,9 @@ def test_database_refuses_changes_to_the_audit_log(store_engine, statement):
         connection.execute(
             text(
                 "INSERT INTO audit_log (seq, at, actor, client, event, payload, prev_hash, hash) "
-                "VALUES (1, 't', 'a', '', 'e', '{}', 'p', 'h')"
-            )
+                "VALUES (1, 't', 'a', '', 'e', '{}', :genesis, 'h')"
+            ),
+            {"genesis": "0" * 64},
         )
     with pytest.raises(DBAPIError, match="append-only"), store_engine.begin() as connection:
         connection.execute(text(statement))

@@ -86,27 +86,38 @@ class VerifyReport:
         return f"audit log BROKEN at entry {self.first_broken}: {self.problem}"
 
 
-def _rows(session: Session) -> Iterator[AuditEntry]:
-    yield from session.execute(select(AuditEntry).order_by(AuditEntry.seq).execution_options(yield_per=2000)).scalars()
+def _rows(session: Session, after_seq: int = 0) -> Iterator[AuditEntry]:
+    stmt = select(AuditEntry).where(AuditEntry.seq > after_seq).order_by(AuditEntry.seq)
+    yield from session.execute(stmt.execution_options(yield_per=2000)).scalars()
 
 
-def verify(session: Session, anchors: Mapping[int, str] | None = None) -> VerifyReport:
+def verify(
+    session: Session, anchors: Mapping[int, str] | None = None, since: tuple[int, str] | None = None
+) -> VerifyReport:
     """Walk the chain and name the first entry that was edited, deleted or inserted.
 
     ``anchors`` maps sequence numbers to hashes recorded outside the database earlier (the head printed by
-    ``audit verify``); they catch a chain rewritten consistently from some entry on, which links alone cannot.
+    ``audit verify``, signed checkpoints); they catch a chain rewritten consistently from some entry on, which
+    links alone cannot. ``since`` = (seq, hash), a point already trusted (a verified signed checkpoint), walks
+    only the entries after it (``entries`` then counts those): the periodic checkpoint needs no full walk.
     """
     anchors = dict(anchors or {})
     head_seq, head_hash = session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)).one()
     count = 0
-    expected_seq = 1
-    prev_hash = prevprev_hash = GENESIS_HASH
-    prev_prev_link = GENESIS_HASH  # prev_hash recorded by the previous entry
+    start_seq, start_hash = since or (0, GENESIS_HASH)
+    expected_seq = start_seq + 1
+    prev_hash = prevprev_hash = start_hash
+    prev_prev_link = start_hash  # prev_hash recorded by the previous entry
 
     def broken(seq: int, problem: str) -> VerifyReport:
         return VerifyReport(False, count, head_seq, head_hash, seq, problem)
 
-    for row in _rows(session):
+    if start_seq > 0:
+        stored = session.execute(select(AuditEntry.hash).where(AuditEntry.seq == start_seq)).scalar_one_or_none()
+        if stored != start_hash:
+            state = "is missing" if stored is None else "differs from the trusted point"
+            return broken(start_seq, f"entry {start_seq} {state}: the chain was rewritten at or before it")
+    for row in _rows(session, start_seq):
         if row.seq < expected_seq:
             return broken(row.seq, f"entry {row.seq} is out of order (expected {expected_seq})")
         if row.seq > expected_seq:

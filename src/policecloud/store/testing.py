@@ -85,13 +85,16 @@ def _reset_postgres(engine: Engine) -> bool:
         return False
     # DELETE, not TRUNCATE: on tiny tables it avoids new files and fsyncs per table.
     with engine.begin() as connection:
-        connection.execute(text("ALTER TABLE audit_log DISABLE TRIGGER USER"))
+        # The audit tables' triggers refuse deletes (and a second head): off while the store is emptied.
+        for guarded in ("audit_log", "audit_head"):
+            connection.execute(text(f"ALTER TABLE {guarded} DISABLE TRIGGER USER"))
         for table in reversed(Base.metadata.sorted_tables):
             connection.execute(table.delete())
             if "id" in table.c and table.c.id.autoincrement == "auto":
                 connection.execute(text(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), 1, false)"))
-        connection.execute(text("ALTER TABLE audit_log ENABLE TRIGGER USER"))
         connection.execute(text(f"INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '{GENESIS_HASH}')"))
+        for guarded in ("audit_log", "audit_head"):
+            connection.execute(text(f"ALTER TABLE {guarded} ENABLE TRIGGER USER"))
     return True
 
 

@@ -124,7 +124,7 @@ def test_create_change_delete_are_audited(platform):
     created = platform.client.post(
         "/api/persons",
         params={"purpose": PURPOSE},
-        json={"id_number": "420111199202022345", "name": "王芳", "jurisdiction_code": "420111001"},
+        json={"id_number": "420111199202022341", "name": "王芳", "jurisdiction_code": "420111001"},
         headers=headers,
     )
     assert created.status_code == 201
@@ -142,7 +142,7 @@ def test_create_change_delete_are_audited(platform):
     outside = platform.client.post(
         "/api/persons",
         params={"purpose": PURPOSE},
-        json={"id_number": "420502199202022345", "name": "刘洋", "jurisdiction_code": "420502003"},
+        json={"id_number": "420502199202022347", "name": "刘洋", "jurisdiction_code": "420502003"},
         headers=headers,
     )
     assert outside.status_code == 403 and outside.json()["error"] == "outside_jurisdiction"
@@ -163,7 +163,7 @@ def test_an_action_whose_audit_entry_cannot_be_written_fails(store_engine, monke
     created = platform.client.post(
         "/api/persons",
         params={"purpose": PURPOSE},
-        json={"id_number": "420111199202022345", "name": "王芳", "jurisdiction_code": "420111001"},
+        json={"id_number": "420111199202022341", "name": "王芳", "jurisdiction_code": "420111001"},
         headers=headers,
     )
     assert (deleted.status_code, created.status_code) == (500, 500)

@@ -82,7 +82,9 @@ def totp_now(secret: str, at: datetime) -> str:
 def totp_step(secret: str, code: str, at: datetime) -> int | None:
     """The 30-second step whose code ``code`` is: the current one or a neighbour (clock drift); else None."""
     code = "".join(code.split())
-    if not (code.isdigit() and len(code) == 6):
+    # ASCII digits only: str.isdigit() also accepts full-width and other scripts' digits, which the HMAC
+    # comparison below cannot take (it raised, answering 500).
+    if not (len(code) == 6 and code.isascii() and code.isdigit()):
         return None
     totp = pyotp.TOTP(secret)
     now_step = totp.timecode(at)

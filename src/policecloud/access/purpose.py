@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from policecloud.access.errors import invalid
 
 MIN_JUSTIFICATION_CHARS = 10
+# A purpose is a reference or a sentence or two: it is copied into every audit entry of the request, so a
+# 20,000-character "purpose" would bloat the log (and the header) for nothing.
+MAX_PURPOSE_CHARS = 500
 # "case:<number>" or "incident:<number>"; numbers are letters, digits and dashes (e.g. A4201112026110001).
 _REFERENCE = re.compile(r"(case|incident):\s*([A-Za-z0-9][A-Za-z0-9-]{4,39})")
 
@@ -24,6 +27,12 @@ class Purpose:
 def parse_purpose(raw: str | None) -> Purpose:
     """Validate a purpose; refuse (400) a missing or too-short one with a message saying what to give."""
     text = " ".join((raw or "").split())
+    if len(text) > MAX_PURPOSE_CHARS:
+        raise invalid(
+            "purpose_too_long",
+            f"The purpose may have at most {MAX_PURPOSE_CHARS} characters.",
+            f"事由不得超过{MAX_PURPOSE_CHARS}个字符。",
+        )
     if m := _REFERENCE.fullmatch(text):
         return Purpose(m.group(1), m.group(2))
     if text.lower().startswith(("case:", "incident:")):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import time
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,7 +26,12 @@ KINDS = ("checkpoint_pass", "hotel_stay", "camera_detection")
 # Objects an edge device may report. Persons are deliberately absent (no faces, no biometric identification).
 DETECTED_OBJECTS = ("car", "truck", "bus", "motorcycle", "bicycle", "tricycle", "bag", "box", "other")
 _SOURCE_ID = re.compile(r"[0-9A-Za-z_.:-]{1,48}")
-_DIGITS = re.compile(r"\d+")
+_DIGITS = re.compile(r"[0-9]+")  # ASCII only: ``\d`` also matches full-width and other scripts' digits
+# No field of any kind is longer than this (the longest real one, a hotel name, is 100): a longer value is
+# refused before any parsing, so a batch of 20 kB "plates" costs no more than a batch of bad plates.
+MAX_FIELD_CHARS = 256
+MAX_FIELD_NAME_CHARS = 64  # unknown field names are echoed in the reply and the quarantine: clipped
+_SCALARS = (str, int, float, bool)
 
 
 @dataclass
@@ -63,7 +69,9 @@ def _typed(type_name: str, name: str, value: Any, required: bool = True) -> Any:
 
 
 def _code(name: str, value: Any, lengths: tuple[int, ...]) -> str:
-    text = str(value or "").strip()
+    """A device code of ASCII digits; full-width digits are normalized first (as the element types do), so
+    ``４２０１０２…`` is the same device as ``420102…`` and never becomes a jurisdiction of its own."""
+    text = unicodedata.normalize("NFKC", str(value or "")).strip()
     if not text:
         raise _Invalid(name, "missing")
     if not _DIGITS.fullmatch(text) or len(text) not in lengths:
@@ -76,7 +84,7 @@ def _small_int(name: str, value: Any, low: int, high: int) -> int | None:
         return None
     try:
         number = int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: int(float("inf"))
         raise _Invalid(name, "format") from None
     if not low <= number <= high:
         raise _Invalid(name, "range")
@@ -145,12 +153,17 @@ def normalize(raw: Any) -> dict[str, Any]:
     if not isinstance(raw, Mapping):
         raise _Invalid("", "not_an_object")
     kind = raw.get("kind")
-    if kind not in _SHAPES:
+    if not isinstance(kind, str) or kind not in _SHAPES:  # a list or object as kind is not hashable
         raise _Invalid("kind", "unknown_kind")
     shape, allowed = _SHAPES[kind]
-    unknown = sorted(set(raw) - allowed - _COMMON)
+    unknown = sorted(str(name) for name in set(raw) - allowed - _COMMON)
     if unknown:
-        raise _Invalid(unknown[0], "unknown_field")
+        raise _Invalid(unknown[0][:MAX_FIELD_NAME_CHARS], "unknown_field")
+    for name, value in raw.items():
+        if value is not None and not isinstance(value, _SCALARS):
+            raise _Invalid(name, "not_a_value")
+        if isinstance(value, str) and len(value) > MAX_FIELD_CHARS:
+            raise _Invalid(name, "too_long")
     source_id = str(raw.get("id") or "").strip()
     if not _SOURCE_ID.fullmatch(source_id):
         raise _Invalid("id", "format" if source_id else "missing")

@@ -26,6 +26,7 @@ from policecloud.alerts.models import Alert, AlertHit, AlertNote, Geofence, Watc
 from policecloud.alerts.processor import alert_dict
 from policecloud.alerts.push import shown_to
 from policecloud.alerts.service import AlertService
+from policecloud.api.ids import RecordId
 from policecloud.api.policy import Access, requires
 
 MAX_BATCH = 5000
@@ -131,7 +132,7 @@ def _notes(access: Access, alert_id: int) -> list[dict[str, Any]]:
 
 @router.get("/api/alerts/{alert_id}", summary="One alert with its hits and lifecycle notes")
 def get_alert(
-    alert_id: int, access: Annotated[Access, requires("alerts.read", personal_data=True, jurisdiction=True)]
+    alert_id: RecordId, access: Annotated[Access, requires("alerts.read", personal_data=True, jurisdiction=True)]
 ) -> dict[str, object]:
     alert = _alert(access, alert_id)
     hits = access.db.execute(select(AlertHit).where(AlertHit.alert_id == alert_id).order_by(AlertHit.at))
@@ -196,22 +197,22 @@ _HANDLE = requires("alerts.handle", personal_data=True, jurisdiction=True)
 
 
 @router.post("/api/alerts/{alert_id}/acknowledge", summary="Acknowledge an alert (new → acknowledged)")
-def acknowledge(alert_id: int, body: Handling, access: Annotated[Access, _HANDLE]) -> dict[str, object]:
+def acknowledge(alert_id: RecordId, body: Handling, access: Annotated[Access, _HANDLE]) -> dict[str, object]:
     return _handle(access, alert_id, "acknowledge", body)
 
 
 @router.post("/api/alerts/{alert_id}/close", summary="Close an alert with a note (→ closed)")
-def close(alert_id: int, body: Handling, access: Annotated[Access, _HANDLE]) -> dict[str, object]:
+def close(alert_id: RecordId, body: Handling, access: Annotated[Access, _HANDLE]) -> dict[str, object]:
     return _handle(access, alert_id, "close", body)
 
 
 @router.post("/api/alerts/{alert_id}/assign", summary="Assign an alert to a unit or an officer")
-def assign(alert_id: int, body: Assignment, access: Annotated[Access, _HANDLE]) -> dict[str, object]:
+def assign(alert_id: RecordId, body: Assignment, access: Annotated[Access, _HANDLE]) -> dict[str, object]:
     return _handle(access, alert_id, "assign", body)
 
 
 @router.post("/api/alerts/{alert_id}/notes", summary="Add a note to an alert")
-def add_note(alert_id: int, body: Handling, access: Annotated[Access, _HANDLE]) -> dict[str, object]:
+def add_note(alert_id: RecordId, body: Handling, access: Annotated[Access, _HANDLE]) -> dict[str, object]:
     return _handle(access, alert_id, "note", body)
 
 
@@ -288,7 +289,7 @@ def add_watchlist_entry(body: EntryIn, access: Annotated[Access, _MANAGE]) -> di
 
 
 @router.delete("/api/watchlists/{entry_id}", summary="End a watchlist entry (kept for the record)")
-def remove_watchlist_entry(entry_id: int, access: Annotated[Access, _MANAGE]) -> dict[str, object]:
+def remove_watchlist_entry(entry_id: RecordId, access: Annotated[Access, _MANAGE]) -> dict[str, object]:
     scope = access.user.scope.clause(WatchlistEntry.jurisdiction_code)
     entry = access.db.execute(select(WatchlistEntry).where(WatchlistEntry.id == entry_id, scope)).scalar_one_or_none()
     if entry is None:
@@ -336,7 +337,7 @@ def add_geofence(body: GeofenceIn, access: Annotated[Access, _MANAGE]) -> dict[s
 
 
 @router.delete("/api/geofences/{fence_id}", summary="End a geofence (kept for the record)")
-def remove_geofence(fence_id: int, access: Annotated[Access, _MANAGE]) -> dict[str, object]:
+def remove_geofence(fence_id: RecordId, access: Annotated[Access, _MANAGE]) -> dict[str, object]:
     scope = access.user.scope.clause(Geofence.jurisdiction_code)
     fence = access.db.execute(select(Geofence).where(Geofence.id == fence_id, scope)).scalar_one_or_none()
     if fence is None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import json
 import logging
 import os
 import threading
@@ -27,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from policecloud.alerts.bus import LocalLogBus
 from policecloud.alerts.processor import CONSUMER, AlertProcessor, resume_offset
 from policecloud.alerts.push import PushHub
+from policecloud.alerts.quarantine import Kept, Quarantine
 from policecloud.alerts.rules import RuleSet
 from policecloud.alerts.sink import flush_sealed
 from policecloud.config import Settings
@@ -67,7 +67,7 @@ class AlertService:
         self._rules_version = 0  # bumped by invalidate_rules, so a slower background load never wins over it
         self._rules_lock = threading.Lock()
         self._stop = threading.Event()
-        self._quarantine_lock = threading.Lock()
+        self._quarantine = Quarantine(settings.events_dir / "quarantine.jsonl")
         self._threads: list[threading.Thread] = []
         self.processed = 0
 
@@ -123,13 +123,9 @@ class AlertService:
         """Append accepted events durably (returns once they are on disk); processing follows."""
         return self.bus.publish(events)
 
-    def quarantine(self, rejected: Sequence[dict[str, Any]]) -> None:
-        """Keep refused events with their reasons (nothing received is silently dropped), fsynced."""
-        line = "".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in rejected)
-        with self._quarantine_lock, open(self.settings.events_dir / "quarantine.jsonl", "a", encoding="utf-8") as out:
-            out.write(line)
-            out.flush()
-            os.fsync(out.fileno())
+    def quarantine(self, rejected: Sequence[dict[str, Any]]) -> Kept:
+        """Keep refused events with their reasons, fsynced, clipped and within a cap (alerts/quarantine.py)."""
+        return self._quarantine.keep(rejected)
 
     def _process_loop(self) -> None:
         resume = False

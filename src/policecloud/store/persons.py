@@ -14,21 +14,35 @@ from policecloud.store.models import PersonRecord
 FIELDS = ("id", "id_number", "name", "sex", "birth_date", "phone", "address", "jurisdiction_code")
 EDITABLE = ("id_number", "name", "sex", "birth_date", "phone", "address", "jurisdiction_code")
 MAX_RESULTS = 50
+# The fields a search text is matched against: the name by substring, the ID number and phone exactly.
+SEARCHABLE = frozenset({"name", "id_number", "phone"})
 
 
-def match_clause(q: str) -> ColumnElement[bool]:
+def match_clause(q: str, fields: frozenset[str] = SEARCHABLE) -> ColumnElement[bool]:
+    """Rows whose searchable ``fields`` match ``q``; only those fields (a partner matches only on the fields its
+    agreement shares, so a name-only agreement cannot test whether an ID number or phone is on file)."""
     q = q.strip()
-    return or_(
-        PersonRecord.name.contains(q, autoescape=True),
-        PersonRecord.id_number == q.upper(),
-        PersonRecord.phone == q,
-    )
+    tests = {
+        "name": lambda: PersonRecord.name.contains(q, autoescape=True),
+        "id_number": lambda: PersonRecord.id_number == q.upper(),
+        "phone": lambda: PersonRecord.phone == q,
+    }
+    chosen = [make() for name, make in tests.items() if name in fields]
+    if not chosen:
+        raise ValueError(f"no searchable field among {sorted(fields)}")
+    return or_(*chosen)
 
 
-def search(session: Session, scope: ColumnElement[bool], q: str, limit: int = MAX_RESULTS) -> list[PersonRecord]:
+def search(
+    session: Session,
+    scope: ColumnElement[bool],
+    q: str,
+    limit: int = MAX_RESULTS,
+    fields: frozenset[str] = SEARCHABLE,
+) -> list[PersonRecord]:
     stmt = (
         select(PersonRecord)
-        .where(scope, match_clause(q))
+        .where(scope, match_clause(q, fields))
         .order_by(PersonRecord.id)
         .limit(max(1, min(limit, MAX_RESULTS)))
     )

@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from policecloud.access import audit
 from policecloud.access import events as ev
+from policecloud.access.errors import invalid
+from policecloud.api.ids import MAX_ROW_ID, RecordId
 from policecloud.api.policy import Access, requires
 
 router = APIRouter(prefix="/api/audit", tags=["audit"])
+
+
+def _utc(name: str, value: datetime | None) -> datetime | None:
+    """A time bound in UTC (one without offset is taken as UTC); 400 for one that has no UTC equivalent
+    (e.g. 0001-01-01T00:00+01:00, which used to fail in the query with a 500)."""
+    if value is None:
+        return None
+    try:
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise invalid("time_range", f"{name} is out of range.", f"{name} 超出可用的时间范围。") from None
 
 
 @router.get("", summary="Search the audit log (auditors only)")
@@ -22,9 +35,10 @@ def search(
     since: datetime | None = None,
     until: datetime | None = None,
     text: Annotated[str | None, Query(max_length=100, description="Substring of the payload")] = None,
-    after_seq: Annotated[int, Query(ge=0)] = 0,
+    after_seq: Annotated[int, Query(ge=0, le=MAX_ROW_ID)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, object]:
+    since, until = _utc("since", since), _utc("until", until)
     query = audit.AuditQuery(actor, event, since, until, text, after_seq, limit)
     entries = audit.search(access.db, query)
     filters = {k: v for k, v in vars(query).items() if v not in (None, 0)}
@@ -49,10 +63,10 @@ def verify(access: Annotated[Access, requires("audit.read")]) -> dict[str, objec
 
 
 @router.delete("/{seq}", summary="Refused: the audit log is append-only (the attempt is logged)")
-def delete_entry(seq: int, _access: Annotated[Access, requires(refuse_all=True)]) -> None:
+def delete_entry(seq: RecordId, _access: Annotated[Access, requires(refuse_all=True)]) -> None:
     raise AssertionError("unreachable: the policy refuses every caller")
 
 
 @router.patch("/{seq}", summary="Refused: the audit log is append-only (the attempt is logged)")
-def change_entry(seq: int, _access: Annotated[Access, requires(refuse_all=True)]) -> None:
+def change_entry(seq: RecordId, _access: Annotated[Access, requires(refuse_all=True)]) -> None:
     raise AssertionError("unreachable: the policy refuses every caller")

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from policecloud.access import accounts
 from policecloud.access.errors import AccessError, not_found
+from policecloud.api.ids import RecordId
 from policecloud.api.policy import Access, requires
 from policecloud.store.models import User
 
@@ -77,7 +78,7 @@ def create_user(body: UserIn, access: Annotated[Access, requires("users.manage",
 
 
 @router.post("/{user_id}/disable", summary="Disable an account (its sessions end)")
-def disable_user(user_id: int, access: Annotated[Access, requires("users.manage", jurisdiction=True)]) -> dict:
+def disable_user(user_id: RecordId, access: Annotated[Access, requires("users.manage", jurisdiction=True)]) -> dict:
     user = _target(access, user_id)
     accounts.disable_user(access.db, access.actor, user)
     access.commit()
@@ -85,7 +86,7 @@ def disable_user(user_id: int, access: Annotated[Access, requires("users.manage"
 
 
 @router.post("/{user_id}/reset-mfa", summary="Issue a new TOTP secret (hand it to the user once)")
-def reset_mfa(user_id: int, access: Annotated[Access, requires("users.manage", jurisdiction=True)]) -> dict:
+def reset_mfa(user_id: RecordId, access: Annotated[Access, requires("users.manage", jurisdiction=True)]) -> dict:
     user = _target(access, user_id)
     enrollment = accounts.reset_mfa(access.db, access.actor, user)
     access.commit()
@@ -94,7 +95,7 @@ def reset_mfa(user_id: int, access: Annotated[Access, requires("users.manage", j
 
 @router.put("/{user_id}/roles", summary="Set a user's roles (separation of duties enforced)")
 def set_roles(
-    user_id: int, body: RolesIn, access: Annotated[Access, requires("roles.assign", jurisdiction=True)]
+    user_id: RecordId, body: RolesIn, access: Annotated[Access, requires("roles.assign", jurisdiction=True)]
 ) -> dict:
     user = _target(access, user_id)
     accounts.set_roles(access.db, access.actor, user, body.roles)
@@ -104,7 +105,7 @@ def set_roles(
 
 @router.post("/{user_id}/jurisdictions", status_code=201, summary="Grant a user an extra jurisdiction")
 def grant_jurisdiction(
-    user_id: int, body: GrantIn, access: Annotated[Access, requires("roles.assign", jurisdiction=True)]
+    user_id: RecordId, body: GrantIn, access: Annotated[Access, requires("roles.assign", jurisdiction=True)]
 ) -> dict:
     user = _target(access, user_id)
     accounts.grant_jurisdiction(access.db, access.actor, user, body.code, body.reason)

@@ -34,15 +34,18 @@ def run(tmp_path):
 def test_user_lifecycle(run):
     added = run("user", "add", "li.ming", "-j", "420111", "-r", "investigator", "--password-stdin", stdin=PASSWORD)
     assert added.exit_code == 0, added.output
-    assert "otpauth://totp/policecloud:li.ming" in added.output
+    assert "otpauth" not in added.output and "first login" in added.output  # the user enrols, not the operator
+    service = run("user", "add", "feed.one", "-j", "420111", "-r", "investigator", "--password-stdin", "--provisioned",
+                  stdin=PASSWORD)  # fmt: skip
+    assert service.exit_code == 0 and "otpauth://totp/policecloud:feed.one" in service.output
     citizen = run("user", "add", "wang.fang", "-j", "420111", "-r", "citizen", "--password-stdin", stdin=PASSWORD)
     assert citizen.exit_code == 0 and "otpauth" not in citizen.output
     listed = run("user", "list")
     assert "li.ming" in listed.output and "investigator" in listed.output and "active" in listed.output
     assert run("user", "disable", "wang.fang").exit_code == 0
     assert "disabled" in run("user", "list").output
-    reset = run("user", "reset-mfa", "li.ming")
-    assert reset.exit_code == 0 and "otpauth://" in reset.output
+    reset = run("user", "reset-mfa", "feed.one")
+    assert reset.exit_code == 0 and "otpauth://" not in reset.output and "cleared" in reset.output
     assert run("user", "disable", "nobody").exit_code == 2
 
 

@@ -51,7 +51,7 @@ class Platform:
         with Session(self.engine, expire_on_commit=False) as session:
             user, _ = accounts.create_user(
                 session, self.settings, ADMIN, username=username, password=PASSWORD, jurisdiction=jurisdiction,
-                roles=roles,
+                roles=roles, provisioned=True,
             )  # fmt: skip
             self.tokens += 1
             token = f"token-{username}-{self.tokens}"

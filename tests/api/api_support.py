@@ -13,7 +13,7 @@ from policecloud.access import accounts, audit
 from policecloud.access.auth import token_digest
 from policecloud.access.credentials import totp_now
 from policecloud.api import create_app
-from policecloud.store.models import AuditEntry, AuthSession, PartnerAgency, PersonRecord, SharingAgreement
+from policecloud.store.models import AuditEntry, AuthSession, PartnerAgency, PersonRecord, SharingAgreement, User
 from policecloud.store.testing import FakeClock, fast_settings
 
 PASSWORD = "correct horse 42"
@@ -35,11 +35,20 @@ class Platform:
     def session(self) -> Session:
         return Session(self.engine, expire_on_commit=False)
 
-    def user(self, username: str, roles: list[str], jurisdiction: str = "420111", agency: str | None = None) -> int:
+    def user(
+        self,
+        username: str,
+        roles: list[str],
+        jurisdiction: str = "420111",
+        agency: str | None = None,
+        first_login: bool = False,
+    ) -> int:
+        """A user ready to log in (provisioned: password final, second factor enrolled, as the operator does for
+        test accounts); ``first_login=True`` makes one as the API would, still to change its password and enrol."""
         with self.session() as session:
             user, enrollment = accounts.create_user(
                 session, self.settings, ADMIN, username=username, password=PASSWORD, jurisdiction=jurisdiction,
-                roles=roles, partner_agency=agency,
+                roles=roles, partner_agency=agency, provisioned=not first_login,
             )  # fmt: skip
             session.commit()
             if enrollment:
@@ -54,6 +63,15 @@ class Platform:
         response = self.client.post("/api/auth/login", json=body)
         assert response.status_code == 200, response.text
         return {"Authorization": f"Bearer {response.json()['token']}"}
+
+    def grant(self, user_id: int, code: str, days: int = 30) -> str:
+        """A jurisdiction grant in force, made by the operator (for tests that are not about granting)."""
+        with self.session() as session:
+            user = session.get(User, user_id)
+            reason = "测试所需的跨区核查授权理由"
+            accounts.grant_jurisdiction(session, ADMIN, user, code, reason, now=self.clock(), days=days)
+            session.commit()
+        return code
 
     def issue_token(self, user_id: int, token: str) -> dict[str, str]:
         """A session made directly in the store (for tests that are not about logging in)."""

@@ -92,6 +92,8 @@ class World:
         if "{user_id}" in path or spec.get("list") == "users":
             target = self.p.user(f"target.{n}", ["citizen"], "420111002")
             path = path.replace("{user_id}", str(target))
+            if "{code}" in path:  # revoking a grant: the target holds one in force
+                path = path.replace("{code}", self.p.grant(target, "420111001"))
         path = path.replace("{seq}", "1")
         if seeded := seed_target(path, spec.get("list"), self.p.engine, DATA_STATION, self.p.clock()):
             target, path = seeded  # early-warning routes: a fresh alert, watchlist entry or geofence

@@ -59,7 +59,7 @@ def server(tiny_master, tmp_path):  # noqa: F811
     with Session(running.engine) as session:
         _, enrollment = accounts.create_user(
             session, running.settings, audit.Actor("cli:test", "local"), username="wang.jing", password=PASSWORD,
-            jurisdiction="420000", roles=["investigator"],
+            jurisdiction="420000", roles=["investigator"], provisioned=True,
         )  # fmt: skip
         session.commit()
     running.secret = enrollment.secret

@@ -1,4 +1,9 @@
-"""User accounts: create, list, disable, reset MFA, assign roles and jurisdiction grants — each audited.
+"""User accounts: create, list, disable, reset MFA, assign roles, grant and revoke jurisdictions — each audited.
+
+The rules of 三员分立 live here, not in the routes: no one administers their own account, no administrator
+another administrator's, administrator roles come only from the server operator, and a jurisdiction grant is
+bounded (inside the granter's scope, for at most a year, revocable). ``by`` is the acting principal when the
+API acts; ``None`` means the server operator at the command line.
 
 Functions work inside the caller's session and transaction (the caller commits), so an action and its audit
 entry are committed together or not at all.
@@ -9,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,15 +25,17 @@ from policecloud.access import roles as role_catalogue
 from policecloud.access.credentials import hash_password, new_totp_secret, totp_uri
 from policecloud.access.errors import AccessError, invalid
 from policecloud.access.jurisdiction import Jurisdiction, JurisdictionScope
+from policecloud.access.principal import Principal
 from policecloud.config import Settings
-from policecloud.store.models import JurisdictionGrant, PartnerAgency, User, UserRole
+from policecloud.store.models import AuthSession, JurisdictionGrant, PartnerAgency, User, UserRole
 
 _USERNAME = re.compile(r"[a-z][a-z0-9_.-]{2,63}")
 
 
 @dataclass(frozen=True)
 class Enrollment:
-    """A TOTP secret to hand to the user once (shown at creation or reset, never again)."""
+    """A TOTP secret shown once: to the user enrolling at login, or to the operator provisioning a machine,
+    demo or test account (``create_user(provisioned=True)``)."""
 
     secret: str
     uri: str
@@ -55,7 +63,15 @@ def create_user(
     roles: Iterable[str] = (),
     display_name: str = "",
     partner_agency: str | None = None,
+    provisioned: bool = False,
 ) -> tuple[User, Enrollment | None]:
+    """Create an account. A new account must change its password at first login, and its user enrols their
+    own second factor then (see :mod:`policecloud.access.enrolment`); nothing secret is returned.
+
+    ``provisioned`` is for machine, demo and test accounts the server operator sets up completely: the
+    password is final and the second factor (when a role needs one) is enrolled now and returned once. It is
+    recorded in the audit entry, and the API never offers it.
+    """
     if not _USERNAME.fullmatch(username):
         raise invalid(
             "username",
@@ -74,16 +90,17 @@ def create_user(
         display_name=display_name,
         password_hash=hash_password(settings, password),
         jurisdiction_code=code,
+        must_change_password=not provisioned,
     )
     if partner_agency:
         user.partner_agency_id = _agency(session, partner_agency).id
     user.roles = [UserRole(role=r, granted_by=actor.name) for r in role_names]
     enrollment = None
-    if role_catalogue.mfa_required(role_names):
+    if provisioned and role_catalogue.mfa_required(role_names):
         enrollment = _enroll(user)
     session.add(user)
     session.flush()
-    audit.append(session, ev.UserCreated(username, role_names, code), actor)
+    audit.append(session, ev.UserCreated(username, role_names, code, provisioned), actor)
     return user, enrollment
 
 
@@ -98,6 +115,7 @@ def _agency(session: Session, name: str) -> PartnerAgency:
 
 def _enroll(user: User) -> Enrollment:
     user.totp_secret = new_totp_secret()
+    user.totp_pending_secret = None
     user.totp_last_step = None
     return Enrollment(user.totp_secret, totp_uri(user.totp_secret, user.username))
 
@@ -109,26 +127,82 @@ def list_users(session: Session, scope: JurisdictionScope | None = None) -> list
     return list(session.execute(stmt).scalars())
 
 
-def disable_user(session: Session, actor: audit.Actor, user: User) -> None:
+def is_admin(user: User) -> bool:
+    """Whether the account holds one of the three administrative duties (sysadmin, secadmin, auditor)."""
+    return any(role_catalogue.is_admin_role(r) for r in user.role_names)
+
+
+def check_may_act_on(by: Principal | None, user: User) -> None:
+    """No one acts on their own account, and no administrator on an administrator's account (三员分立: the
+    three duties cannot switch each other off or take each other's accounts over). ``by`` is None for the
+    server operator at the command line, who sets the administrators up in the first place."""
+    if by is None:
+        return
+    if by.user_id == user.id:
+        raise AccessError(403, "own_account", "No one may administer their own account.", "任何人不得管理自己的账户。")
+    if is_admin(user):
+        raise AccessError(
+            403,
+            "admin_account",
+            "No administrator may act on another administrator's account; the server operator does this with "
+            "'policecloud user …'.",
+            "管理员不得操作其他管理员的账户；如需操作，请由服务器运维人员使用 'policecloud user …' 命令。",
+        )
+
+
+def disable_user(session: Session, actor: audit.Actor, user: User, *, by: Principal | None = None) -> None:
+    check_may_act_on(by, user)
     user.disabled = True
     session.flush()
     audit.append(session, ev.UserDisabled(user.username), actor)
 
 
-def reset_mfa(session: Session, actor: audit.Actor, user: User) -> Enrollment:
-    enrollment = _enroll(user)
+def reset_mfa(session: Session, actor: audit.Actor, user: User, now: datetime, *, by: Principal | None = None) -> int:
+    """Clear the user's second factor and end their sessions; returns how many sessions ended.
+
+    No secret is issued here: the user enrols a new factor themselves at their next login, after their own
+    password — so whoever resets a factor never holds one.
+    """
+    check_may_act_on(by, user)
+    user.totp_secret = None
+    user.totp_pending_secret = None
+    user.totp_last_step = None
+    ended = end_sessions(session, user, now)
     session.flush()
-    audit.append(session, ev.MfaReset(user.username), actor)
-    return enrollment
+    audit.append(session, ev.MfaReset(user.username, ended), actor, now)
+    return ended
 
 
-def set_roles(session: Session, actor: audit.Actor, user: User, roles: Iterable[str]) -> list[str]:
+def end_sessions(session: Session, user: User, now: datetime) -> int:
+    open_sessions = session.execute(
+        select(AuthSession).where(AuthSession.user_id == user.id, AuthSession.ended_at.is_(None))
+    ).scalars()
+    count = 0
+    for row in open_sessions:
+        row.ended_at = now
+        count += 1
+    return count
+
+
+def set_roles(
+    session: Session, actor: audit.Actor, user: User, roles: Iterable[str], *, by: Principal | None = None
+) -> list[str]:
     after = sorted(set(roles))
     for name in after:
         role_catalogue.role(name)
     role_catalogue.check_separation_of_duties(after)
     if user.username == actor.name:
         raise AccessError(403, "own_roles", "No one may change their own roles.", "任何人不得修改自己的角色。")
+    check_may_act_on(by, user)
+    if by is not None and any(role_catalogue.is_admin_role(r) for r in after):
+        raise AccessError(
+            403,
+            "admin_roles_by_operator",
+            "Administrator roles (sysadmin, secadmin, auditor) are given only by the server operator "
+            "('policecloud user add'), never through the API.",
+            "系统管理员、安全管理员、安全审计员角色只能由服务器运维人员（'policecloud user add'）授予，"
+            "不能通过接口授予。",
+        )
     before = user.role_names
     keep = {r.role: r for r in user.roles if r.role in after}
     user.roles = [keep.get(r) or UserRole(role=r, granted_by=actor.name) for r in after]
@@ -137,32 +211,136 @@ def set_roles(session: Session, actor: audit.Actor, user: User, roles: Iterable[
     return after
 
 
-def grant_jurisdiction(session: Session, actor: audit.Actor, user: User, code: str, reason: str) -> None:
-    code = Jurisdiction.parse(code).code
-    if len(reason.strip()) < 10:
+MAX_GRANT_DAYS = 365
+DEFAULT_GRANT_DAYS = 30
+_MIN_REASON = 10
+
+
+def _reason(reason: str, code: str, en_what: str, zh_what: str) -> str:
+    text = (reason or "").strip()
+    if len(text) < _MIN_REASON:
         raise invalid(
-            "reason_required",
-            "A jurisdiction grant needs a written reason of at least 10 characters.",
-            "授予辖区权限须填写不少于10个字的理由。",
+            code,
+            f"{en_what} needs a written reason of at least {_MIN_REASON} characters.",
+            f"{zh_what}须填写不少于{_MIN_REASON}个字的理由。",
         )
-    if any(g.code == code for g in user.grants):
+    return text
+
+
+def grant_jurisdiction(
+    session: Session,
+    actor: audit.Actor,
+    user: User,
+    code: str,
+    reason: str,
+    *,
+    now: datetime,
+    days: int = DEFAULT_GRANT_DAYS,
+    by: Principal | None = None,
+) -> JurisdictionGrant:
+    """Widen ``user``'s scope by ``code`` for ``days`` days (1–365, the last day included).
+
+    Through the API (``by`` given) the grant must lie inside the granter's own scope — their home jurisdiction
+    and their own grants in force — and never goes to the granter or to an administrator.
+    """
+    code = Jurisdiction.parse(code).code
+    text = _reason(reason, "reason_required", "A jurisdiction grant", "授予辖区权限")
+    if not 1 <= days <= MAX_GRANT_DAYS:
+        raise invalid(
+            "grant_days",
+            f"A grant lasts 1 to {MAX_GRANT_DAYS} days.",
+            f"辖区授权期限为1至{MAX_GRANT_DAYS}天。",
+        )
+    check_may_act_on(by, user)
+    if by is not None and not by.scope.covers(code):
         raise AccessError(
-            409, "grant_exists", f"{user.username} already holds {code}.", f"{user.username} 已拥有 {code}。"
+            403,
+            "grant_outside_scope",
+            f"You can only grant jurisdictions inside your own scope; {code} is outside it.",
+            f"只能授予本人权限范围内的辖区；{code} 不在您的范围内。",
         )
-    user.grants.append(JurisdictionGrant(code=code, reason=reason.strip(), granted_by=actor.name))
+    today = now.date()
+    existing = next((g for g in user.grants if g.code == code), None)
+    if existing is not None and existing.active(today):
+        raise AccessError(
+            409,
+            "grant_exists",
+            f"{user.username} already holds {code} until {existing.valid_until.isoformat()}; revoke it first "
+            "to change it.",
+            f"{user.username} 已拥有 {code}（至 {existing.valid_until.isoformat()}），如需变更请先撤销。",
+        )
+    valid_until = today + timedelta(days=days - 1)
+    grant = existing or JurisdictionGrant(code=code)
+    # A past, expired or revoked grant of the same code is renewed in place (one row per user and code);
+    # its history is in the audit log.
+    grant.reason = text
+    grant.granted_by = actor.name
+    grant.granted_at = now
+    grant.valid_until = valid_until
+    grant.revoked_at = grant.revoked_by = grant.revoke_reason = None
+    if existing is None:
+        user.grants.append(grant)
     session.flush()
-    audit.append(session, ev.JurisdictionGranted(user.username, code, reason.strip()), actor)
+    audit.append(session, ev.JurisdictionGranted(user.username, code, text, valid_until.isoformat()), actor, now)
+    return grant
 
 
-def user_dict(user: User) -> dict[str, object]:
+def revoke_jurisdiction(
+    session: Session,
+    actor: audit.Actor,
+    user: User,
+    code: str,
+    reason: str,
+    *,
+    now: datetime,
+    by: Principal | None = None,
+) -> JurisdictionGrant:
+    """End a grant in force before its last day; the row stays (who revoked, when, why)."""
+    code = Jurisdiction.parse(code).code
+    text = _reason(reason, "reason_required", "Revoking a grant", "撤销辖区授权")
+    check_may_act_on(by, user)
+    grant = next((g for g in user.grants if g.code == code and g.active(now.date())), None)
+    if grant is None:
+        raise AccessError(
+            404,
+            "no_such_grant",
+            f"{user.username} holds no grant of {code} in force.",
+            f"{user.username} 没有有效的 {code} 辖区授权。",
+        )
+    grant.revoked_at = now
+    grant.revoked_by = actor.name
+    grant.revoke_reason = text
+    session.flush()
+    audit.append(session, ev.JurisdictionRevoked(user.username, code, text), actor, now)
+    return grant
+
+
+def active_grants(user: User, today: date) -> list[JurisdictionGrant]:
+    return sorted((g for g in user.grants if g.active(today)), key=lambda g: g.code)
+
+
+def user_dict(user: User, today: date) -> dict[str, object]:
     return {
         "id": user.id,
         "username": user.username,
         "display_name": user.display_name,
         "roles": user.role_names,
         "jurisdiction": user.jurisdiction_code,
-        "grants": sorted(g.code for g in user.grants),
+        "grants": [g.code for g in active_grants(user, today)],
+        "grant_details": [
+            {
+                "code": g.code,
+                "valid_until": g.valid_until.isoformat(),
+                "granted_by": g.granted_by,
+                "reason": g.reason,
+                "active": g.active(today),
+                "revoked_at": g.revoked_at.isoformat() if g.revoked_at else None,
+                "revoked_by": g.revoked_by,
+            }
+            for g in sorted(user.grants, key=lambda g: g.code)
+        ],
         "disabled": user.disabled,
         "locked_until": user.locked_until.isoformat() if user.locked_until else None,
         "mfa_enrolled": user.totp_secret is not None,
+        "must_change_password": user.must_change_password,
     }

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from policecloud.access import audit
+from policecloud.access import audit, enrolment
 from policecloud.access import events as ev
 from policecloud.access import roles as role_catalogue
 from policecloud.access.credentials import burn_verification, hash_password, totp_step, verify_password
@@ -83,17 +83,9 @@ def login(
     if not verify_password(settings, user.password_hash, password):
         raise _count_failure(session, settings, user, actor, now, "password")
     if role_catalogue.mfa_required(user.role_names):
-        if user.totp_secret is None:
-            raise refuse(
-                "mfa_not_enrolled",
-                AccessError(
-                    403,
-                    "mfa_not_enrolled",
-                    "Your role needs a second factor and none is enrolled: ask a system administrator to run "
-                    "'policecloud user reset-mfa'.",
-                    "您的角色要求双因素认证但尚未绑定动态口令，请联系系统管理员执行 'policecloud user reset-mfa'。",
-                ),
-            )
+        # No factor yet: the user enrols one now (policecloud.access.enrolment); raises until a code confirms it.
+        if user.totp_secret is None and not enrolment.enrol_at_login(session, user, totp, now, actor):
+            raise _count_failure(session, settings, user, actor, now, "mfa_enrolment")
         if not totp:
             session.rollback()
             raise AccessError(
@@ -199,6 +191,7 @@ def change_password(
     if current == new:
         raise AccessError(400, "same_password", "The new password must differ.", "新密码不能与原密码相同。")
     user.password_hash = hash_password(settings, new)
+    user.must_change_password = False  # the first-login change (policecloud.access.enrolment) is done
     for other in session.execute(
         select(AuthSession).where(AuthSession.user_id == user.id, AuthSession.ended_at.is_(None))
     ).scalars():

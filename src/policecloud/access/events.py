@@ -71,6 +71,22 @@ class PasswordChanged(AuditEvent):
     reason: str = ""
 
 
+@dataclass(frozen=True)
+class MfaEnrolmentOffered(AuditEvent):
+    """A user whose role needs a second factor gave the right password and was shown a secret to enrol."""
+
+    name: ClassVar[str] = "auth.mfa_enrolment_offered"
+    username: str
+
+
+@dataclass(frozen=True)
+class MfaEnrolled(AuditEvent):
+    """The user confirmed a code from the offered secret: it is now their second factor."""
+
+    name: ClassVar[str] = "auth.mfa_enrolled"
+    username: str
+
+
 # Reads and writes of personal data
 
 
@@ -153,6 +169,9 @@ class UserCreated(AuditEvent):
     username: str
     roles: list[str]
     jurisdiction: str
+    # True for a machine, demo or test account set up by the operator: no first-login password change, the
+    # second factor enrolled by the operator. Never through the API.
+    provisioned: bool = False
 
 
 @dataclass(frozen=True)
@@ -165,6 +184,7 @@ class UserDisabled(AuditEvent):
 class MfaReset(AuditEvent):
     name: ClassVar[str] = "user.mfa_reset"
     username: str
+    sessions_ended: int = 0
 
 
 @dataclass(frozen=True)
@@ -178,6 +198,15 @@ class RolesChanged(AuditEvent):
 @dataclass(frozen=True)
 class JurisdictionGranted(AuditEvent):
     name: ClassVar[str] = "permission.jurisdiction"
+    username: str
+    code: str
+    reason: str
+    valid_until: str = ""  # ISO date, the last day the grant counts
+
+
+@dataclass(frozen=True)
+class JurisdictionRevoked(AuditEvent):
+    name: ClassVar[str] = "permission.jurisdiction_revoke"
     username: str
     code: str
     reason: str

@@ -35,6 +35,9 @@ class Principal:
     scope: JurisdictionScope
     unmasked: frozenset[str]
     partner: PartnerTerms | None = None
+    # A new account before its first password change: no roles, no permissions, no scope — the session can
+    # only change the password (and log out, or ask who it is).
+    must_change_password: bool = False
 
     def can(self, permission: str) -> bool:
         return permission in self.permissions
@@ -45,6 +48,18 @@ class Principal:
 
 
 def principal_for(session: Session, user: User, today: date) -> Principal:
+    """The caller as the rules see them on ``today``: grants count only while in force (not revoked, not past
+    their last day), and an account that must still change its password gets nothing at all."""
+    if user.must_change_password:
+        return Principal(
+            user_id=user.id,
+            username=user.username,
+            roles=frozenset(),
+            permissions=frozenset(),
+            scope=JurisdictionScope(()),
+            unmasked=frozenset(),
+            must_change_password=True,
+        )
     names = frozenset(user.role_names)
     partner = None
     if "partner" in names:
@@ -54,7 +69,7 @@ def principal_for(session: Session, user: User, today: date) -> Principal:
         username=user.username,
         roles=names,
         permissions=role_catalogue.permissions_of(names),
-        scope=JurisdictionScope.of([user.jurisdiction_code, *(g.code for g in user.grants)]),
+        scope=JurisdictionScope.of([user.jurisdiction_code, *(g.code for g in user.grants if g.active(today))]),
         unmasked=role_catalogue.unmasked_fields_of(names) & role_catalogue.catalogue().masked_fields,
         partner=partner,
     )

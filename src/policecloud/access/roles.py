@@ -91,23 +91,53 @@ def role(name: str) -> Role:
         ) from None
 
 
+ADMIN_GROUP = "admin_triad"
+
+
+def is_admin_role(name: str) -> bool:
+    """One of the three administrative duties (system administration, security administration, audit)."""
+    return role(name).exclusive == ADMIN_GROUP
+
+
+def personal_data_roles() -> frozenset[str]:
+    """Roles that see personal data, derived from the permissions' ``personal_data`` flag (never listed by hand)."""
+    return frozenset(name for name, r in roles().items() if r.sees_personal_data)
+
+
+def _refuse_pair(pair: str, en_why: str, zh_why: str) -> AccessError:
+    return AccessError(
+        409,
+        "separation_of_duties",
+        f"Separation of duties: one person cannot hold {pair}; {en_why}",
+        f"三员分立：同一人不能兼任 {pair}；{zh_why}",
+    )
+
+
 def check_separation_of_duties(role_names: Iterable[str]) -> None:
-    """Refuse a role set that puts two exclusive duties (sysadmin / secadmin / auditor) on one person."""
+    """Refuse a role set that puts two exclusive duties (sysadmin / secadmin / auditor) on one person, or an
+    administrative duty together with a role that sees personal data (an administrator administers; the
+    auditor's own audit.read is personal data, but that is the audit duty itself, not a second role)."""
+    names = sorted(set(role_names))
     by_group: dict[str, list[str]] = {}
-    for name in sorted(set(role_names)):
+    for name in names:
         group = role(name).exclusive
         if group:
             by_group.setdefault(group, []).append(name)
-    for names in by_group.values():
-        if len(names) > 1:
-            pair = " + ".join(names)
-            raise AccessError(
-                409,
-                "separation_of_duties",
-                f"Separation of duties: one person cannot hold {pair}; system administrator, security "
-                "administrator and auditor must be different people.",
-                f"三员分立：同一人不能兼任 {pair}；系统管理员、安全管理员、安全审计员必须由不同人员担任。",
+    for group_names in by_group.values():
+        if len(group_names) > 1:
+            raise _refuse_pair(
+                " + ".join(group_names),
+                "system administrator, security administrator and auditor must be different people.",
+                "系统管理员、安全管理员、安全审计员必须由不同人员担任。",
             )
+    admins = [n for n in names if is_admin_role(n)]
+    readers = [n for n in names if n not in admins and n in personal_data_roles()]
+    if admins and readers:
+        raise _refuse_pair(
+            f"{admins[0]} + {readers[0]}",
+            "an administrator (system, security or audit) may hold no role that sees personal data.",
+            "系统管理员、安全管理员、安全审计员不得兼任可查看个人信息的业务角色。",
+        )
 
 
 def permissions_of(role_names: Iterable[str]) -> frozenset[str]:

@@ -38,7 +38,7 @@ def prepare(settings: Settings, province: Path) -> str:
             if user is None:  # a machine account: it signs in with session tokens, never with this password
                 user, _ = accounts.create_user(
                     session, settings, actor, username=FEED_USER, password=random_password(),
-                    jurisdiction="420000", roles=["feed"],
+                    jurisdiction="420000", roles=["feed"], provisioned=True,
                 )  # fmt: skip
             token = secrets.token_urlsafe(24)
             now = datetime.now(UTC)

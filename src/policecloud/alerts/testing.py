@@ -106,7 +106,7 @@ class ServerProcess:
             if user is None:
                 user, _ = accounts.create_user(
                     session, self.settings, audit.Actor("cli:test", "local"), username=username,
-                    password=random_password(), jurisdiction=jurisdiction, roles=roles,
+                    password=random_password(), jurisdiction=jurisdiction, roles=roles, provisioned=True,
                 )  # fmt: skip
             token = secrets.token_urlsafe(24)
             now = datetime.now(UTC)

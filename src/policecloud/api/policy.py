@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from policecloud.access import audit
 from policecloud.access import events as ev
 from policecloud.access.auth import authenticate
+from policecloud.access.enrolment import password_change_required
 from policecloud.access.errors import AccessError, denied
 from policecloud.access.principal import Principal
 from policecloud.access.purpose import Purpose, parse_purpose
@@ -118,6 +119,8 @@ def requires(
                 AccessError(403, "append_only", "The audit log cannot be changed.", "审计日志不可修改。"),
                 ev.AuditTamperAttempt(request.method, request.url.path, "refused by the API"),
             )
+        if principal is not None and principal.must_change_password and policy.permission:
+            raise access.refuse(password_change_required())  # first login: only the password change is open
         if principal is not None and policy.permission and not principal.can(policy.permission):
             raise access.refuse(denied())
         if policy.personal_data:

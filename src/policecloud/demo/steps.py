@@ -87,6 +87,7 @@ def ensure_demo_users(settings: Settings) -> list[DemoUser]:
                 jurisdiction=jurisdiction,
                 roles=roles,
                 display_name=name,
+                provisioned=True,  # demo accounts: password and second factor set up here, kept in demo-users.json
             )
             users.append(
                 DemoUser(username, DEMO_PASSWORD, roles, jurisdiction, enrollment.secret if enrollment else None)

@@ -23,6 +23,11 @@ class User(Base):
     totp_secret: Mapped[str | None] = mapped_column(String(64), default=None)
     # The 30-second TOTP step last accepted: a code is never accepted twice (replay).
     totp_last_step: Mapped[int | None] = mapped_column(Integer, default=None)
+    # A secret offered to the user at login while no second factor is enrolled; it becomes ``totp_secret``
+    # only once the user confirms a code from it (enrolment by the user alone, never by an administrator).
+    totp_pending_secret: Mapped[str | None] = mapped_column(String(64), default=None)
+    # Set on every new account: until the user chooses their own password, a session can only change it.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
     # GB/T 2260 division code (6 digits) or police-station code (9 digits) of the user's unit.
     jurisdiction_code: Mapped[str] = mapped_column(String(12), index=True)
     partner_agency_id: Mapped[int | None] = mapped_column(ForeignKey("partner_agencies.id"), default=None)
@@ -64,8 +69,17 @@ class JurisdictionGrant(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     granted_by: Mapped[str] = mapped_column(String(64), default="")
     granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Last day (UTC) the grant counts; a grant always ends (at most a year after it was given).
+    valid_until: Mapped[date] = mapped_column(Date)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    revoked_by: Mapped[str | None] = mapped_column(String(64), default=None)
+    revoke_reason: Mapped[str | None] = mapped_column(Text, default=None)
 
     user: Mapped[User] = relationship(back_populates="grants")
+
+    def active(self, today: date) -> bool:
+        """Whether the grant widens the user's scope on ``today``: not revoked and not past its last day."""
+        return self.revoked_at is None and today <= self.valid_until
 
 
 class AuthSession(Base):

@@ -22,7 +22,11 @@ class LoginIn(BaseModel):
     client: Literal["web", "api"] = "web"
 
 
-@router.post("/login", summary="Log in (password, then TOTP code when the role needs it)")
+@router.post(
+    "/login",
+    summary="Log in (password, then TOTP code when the role needs it; a user with no second factor yet is "
+    "offered one to enrol, 401 mfa_enrolment_required, and confirms it with a code)",
+)
 def login(
     body: LoginIn,
     request: Request,
@@ -45,6 +49,8 @@ def login(
         "username": result.user.username,
         "roles": result.user.role_names,
         "idle_timeout_minutes": int(result.expires_after_idle.total_seconds() // 60),
+        # A new account: the session can only change the password (POST /api/auth/password) until it does.
+        "must_change_password": result.user.must_change_password,
     }
     if body.client == "api":
         out["token"] = result.token
@@ -76,7 +82,10 @@ class PasswordIn(BaseModel):
     new_password: str = Field(max_length=256)
 
 
-@router.post("/password", summary="Change your password (every session ends; log in again)")
+@router.post(
+    "/password",
+    summary="Change your password (every session ends; log in again). A new account must do this first.",
+)
 def change_password(body: PasswordIn, response: Response, access: Annotated[Access, requires()]) -> dict[str, str]:
     auth.change_password(
         access.db, access.settings, access.now, access.user.user_id, body.current_password, body.new_password,
@@ -99,4 +108,5 @@ def me(access: Annotated[Access, requires()]) -> dict[str, object]:
         "scope": list(user.scope.prefixes),
         "unmasked_fields": sorted(user.unmasked),
         "partner_agency": user.partner.agency if user.partner else None,
+        "must_change_password": user.must_change_password,
     }

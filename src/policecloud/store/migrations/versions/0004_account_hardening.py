@@ -1,22 +1,52 @@
-"""accounts: bounded, expiring, revocable jurisdiction grants; first-login password change
+"""accounts: bounded, expiring, revocable jurisdiction grants; first-login password change; MFA enrolment
 
 Revision ID: 0004
 Revises: 0003
 Create Date: 2026-12-07
+
+Grants made before this revision had no end: they are given one of 30 days from the upgrade, so a joint
+operation in progress keeps working while the security administrator reviews them (``policecloud user list``).
+Existing accounts are not asked to change their password; new ones are.
 """
 
-import sqlalchemy as sa  # noqa: F401
-from alembic import op  # noqa: F401
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from alembic import op
+
+from policecloud.store.base import UTCDateTime
 
 revision = "0004"
 down_revision = "0003"
 branch_labels = None
 depends_on = None
 
+LEGACY_GRANT_DAYS = 30
+
 
 def upgrade() -> None:
-    pass  # placeholder: filled in by the change that owns this revision
+    with op.batch_alter_table("users") as batch:
+        batch.add_column(sa.Column("totp_pending_secret", sa.String(64), nullable=True))
+        batch.add_column(sa.Column("must_change_password", sa.Boolean(), nullable=False, server_default=sa.false()))
+    with op.batch_alter_table("jurisdiction_grants") as batch:
+        batch.add_column(sa.Column("valid_until", sa.Date(), nullable=True))
+        batch.add_column(sa.Column("revoked_at", UTCDateTime(), nullable=True))
+        batch.add_column(sa.Column("revoked_by", sa.String(64), nullable=True))
+        batch.add_column(sa.Column("revoke_reason", sa.Text(), nullable=True))
+    legacy_end = datetime.now(UTC).date() + timedelta(days=LEGACY_GRANT_DAYS)
+    op.get_bind().execute(
+        sa.text("UPDATE jurisdiction_grants SET valid_until = :end WHERE valid_until IS NULL"), {"end": legacy_end}
+    )
+    with op.batch_alter_table("jurisdiction_grants") as batch:
+        batch.alter_column("valid_until", existing_type=sa.Date(), nullable=False)
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table("jurisdiction_grants") as batch:
+        batch.drop_column("revoke_reason")
+        batch.drop_column("revoked_by")
+        batch.drop_column("revoked_at")
+        batch.drop_column("valid_until")
+    with op.batch_alter_table("users") as batch:
+        batch.drop_column("must_change_password")
+        batch.drop_column("totp_pending_secret")

@@ -38,6 +38,10 @@ class Settings:
     event_log_dir: Path | None = None
     alert_dedup_seconds: int = 600
     event_segment_events: int = 50000
+    # Signed audit checkpoints (docs/security.md): where their files go (default data_dir/audit/checkpoints) and
+    # the public keys ("ed25519:<base64>" or .pub files) `audit verify` trusts besides those given on its line.
+    audit_checkpoint_dir: Path | None = None
+    audit_public_keys: tuple[str, ...] = ()
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -52,6 +56,10 @@ class Settings:
     def sources_dir(self) -> Path:
         """Where source extracts land; by default the synthetic province's (``policecloud synth``)."""
         return self.source_root or self.province_dir / "sources"
+
+    @property
+    def audit_checkpoints_dir(self) -> Path:
+        return self.audit_checkpoint_dir or self.data_dir / "audit" / "checkpoints"
 
     @property
     def province_dir(self) -> Path:
@@ -93,6 +101,10 @@ class Settings:
         ):
             if v := env.get(ENV_PREFIX + name.upper()):
                 kwargs[name] = int(v)
+        if v := env.get(ENV_PREFIX + "AUDIT_CHECKPOINT_DIR"):
+            kwargs["audit_checkpoint_dir"] = Path(v)
+        if v := env.get(ENV_PREFIX + "AUDIT_PUBLIC_KEYS"):
+            kwargs["audit_public_keys"] = tuple(v.replace(",", " ").split())
         if v := env.get(ENV_PREFIX + "COOKIE_SECURE"):
             kwargs["cookie_secure"] = v.lower() not in ("0", "false", "no")
         return cls(**kwargs)

@@ -246,6 +246,17 @@ class AuditVerified(AuditEvent):
 
 
 @dataclass(frozen=True)
+class AuditCheckpointed(AuditEvent):
+    """The head was signed and written outside the database (policecloud.access.audit_checkpoint)."""
+
+    name: ClassVar[str] = "audit.checkpoint"
+    seq: int
+    hash: str
+    key_id: str
+    file: str
+
+
+@dataclass(frozen=True)
 class AuditTamperAttempt(AuditEvent):
     name: ClassVar[str] = "audit.tamper_attempt"
     action: str

@@ -51,7 +51,7 @@ APPS = [
         routers=[audit.router],
         menu=[MenuEntry("audit", "审计日志", "Audit log", "/audit", "audit.read")],
         permissions=["audit.read"],
-        audit_events=[ev.AuditSearched, ev.AuditVerified, ev.AuditTamperAttempt],
+        audit_events=[ev.AuditSearched, ev.AuditVerified, ev.AuditCheckpointed, ev.AuditTamperAttempt],
     ),
     App(
         name="persons",

@@ -1,5 +1,6 @@
 """The live part of ``policecloud demo``: the province's hotlists become watchlists, a feed account gets a
-session, and once the server answers, a day of the province's events is replayed into it (in a thread)."""
+session, and once the server answers, the province's events are replayed into it (in a thread), starting just
+before the first one a watchlist matches."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from policecloud.access.credentials import random_password
 from policecloud.alerts import sources
 from policecloud.alerts.cli import import_entries
 from policecloud.alerts.replay import FeedClient, replay
+from policecloud.alerts.replay_plan import plan_replay, planned_events
 from policecloud.config import Settings
 
 log = logging.getLogger(__name__)
@@ -52,10 +54,13 @@ def prepare(settings: Settings, province: Path) -> str:
 def start_live_replay(
     settings: Settings, province: Path, url: str, speed: float = 60.0, day: str | None = None
 ) -> threading.Thread:
-    """Prepare now; replay in a daemon thread as soon as ``url`` answers (give up after two minutes)."""
+    """Prepare now; replay in a daemon thread as soon as ``url`` answers (give up after two minutes).
+
+    Without ``day``, the replay starts just before the first event a watchlist matches (see replay_plan.py:
+    an alert on the map in the first minute) and goes on through the days after it; ``day`` replays that day.
+    """
     token = prepare(settings, province)
-    days = sources.days(province / "sources")
-    chosen = date.fromisoformat(day) if day else days[0]
+    plan = plan_replay(province / "sources", date.fromisoformat(day) if day else None)
 
     def run() -> None:
         deadline = time.monotonic() + 120
@@ -68,9 +73,11 @@ def start_live_replay(
         client = FeedClient(url, token)
         try:
             client.request("PUT", "/api/map/devices", {"devices": sources.devices(province / "sources")})
-            events = sources.day_events(province / "sources", chosen)
-            log.warning("replaying %d events of %s at %g× into %s", len(events), chosen, speed, url)
-            replay(client, events, speed)
+            if plan.first_hit is not None:
+                log.warning("the first watched event is at %s: the replay starts %s", plan.first_hit, plan.start)
+            for chosen, events in planned_events(province / "sources", plan):
+                log.warning("replaying %d events of %s at %g× into %s", len(events), chosen, speed, url)
+                replay(client, events, speed)
         except Exception:
             log.exception("the live replay stopped")
         finally:

@@ -77,7 +77,8 @@ class ReplayReport:
 _SOURCE_ZONE = ZoneInfo("Asia/Shanghai")  # sources without an offset give the province's local time
 
 
-def _event_time(raw: dict[str, Any]) -> float:
+def event_time(raw: dict[str, Any]) -> float:
+    """A raw event's time as a POSIX timestamp (local province time when the source gives no offset)."""
     if not raw.get("time"):
         return 0.0
     when = datetime.fromisoformat(str(raw["time"]))
@@ -99,18 +100,18 @@ def replay(
     if not events:
         return report
     started = clock()
-    first = _event_time(events[0])
+    first = event_time(events[0])
     i = 0
     while i < len(events):
         if speed > 0:
-            due = started + (_event_time(events[i]) - first) / speed
+            due = started + (event_time(events[i]) - first) / speed
             wait = due - clock()
             if wait > 0:
                 sleep(min(wait, 1.0))
                 continue
             horizon = first + (clock() - started) * speed
             j = i
-            while j < len(events) and j - i < batch_size and _event_time(events[j]) <= horizon:
+            while j < len(events) and j - i < batch_size and event_time(events[j]) <= horizon:
                 j += 1
             j = max(j, i + 1)
         else:

@@ -32,6 +32,16 @@ class Settings:
     lockout_failures: int = 5
     lockout_minutes: int = 10
     session_idle_minutes: int = 30
+    # A session's last-seen time is written at most this often (a read then writes nothing of its own).
+    session_touch_seconds: int = 60
+    # Login attempts per client address and per account name in each window; 429 beyond (api/login_limits.py).
+    login_limit_per_client: int = 30
+    login_limit_per_account: int = 10
+    login_limit_window_seconds: int = 60
+    # Request bodies are refused (413) past these sizes before they are parsed (api/body_limit.py); the event
+    # intake takes batches of up to 5,000 events.
+    max_body_bytes: int = 1024 * 1024
+    max_event_batch_bytes: int = 8 * 1024 * 1024
     cookie_secure: bool = True
     # Early warning (see docs/alerts.md): where the durable event log lives (default: data_dir/events), how
     # long the same target at the same place stays one alert, and how many events a log segment holds.
@@ -103,6 +113,12 @@ class Settings:
                 kwargs[name] = int(v)
         if v := env.get(ENV_PREFIX + "AUDIT_CHECKPOINT_DIR"):
             kwargs["audit_checkpoint_dir"] = Path(v)
+            "session_touch_seconds",
+            "login_limit_per_client",
+            "login_limit_per_account",
+            "login_limit_window_seconds",
+            "max_body_bytes",
+            "max_event_batch_bytes",
         if v := env.get(ENV_PREFIX + "AUDIT_PUBLIC_KEYS"):
             kwargs["audit_public_keys"] = tuple(v.replace(",", " ").split())
         if v := env.get(ENV_PREFIX + "COOKIE_SECURE"):

@@ -4,13 +4,16 @@ Each entry's hash is SHA-256 over a canonical JSON serialization of (seq, time, 
 payload, prev_hash); the chain head (last seq and hash) is kept in ``audit_head``. Appending updates the head
 row first, which locks it until the caller's transaction ends, so concurrent appends queue in order.
 An append that fails raises, so the action it records fails with it.
+
+:func:`append_entries` appends several prepared entries at once (one head update for the batch): the
+process's audit writer (policecloud.access.audit_writer) uses it to commit many reads' entries together.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -21,7 +24,18 @@ from sqlalchemy.orm import Session
 from policecloud.access.events import AuditEvent
 from policecloud.store.models import GENESIS_HASH, AuditEntry, AuditHead
 
-__all__ = ["GENESIS_HASH", "Actor", "AuditQuery", "VerifyReport", "append", "search", "verify"]
+__all__ = [
+    "GENESIS_HASH",
+    "Actor",
+    "AuditQuery",
+    "PendingEntry",
+    "VerifyReport",
+    "append",
+    "append_entries",
+    "prepare",
+    "search",
+    "verify",
+]
 
 
 @dataclass(frozen=True)
@@ -41,30 +55,71 @@ def entry_hash(seq: int, at: str, actor: str, client: str, event: str, payload: 
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
-def append(session: Session, event: AuditEvent, actor: Actor, now: datetime | None = None) -> int:
-    """Write ``event`` to the log inside the session's current transaction; returns its sequence number."""
+@dataclass(frozen=True)
+class PendingEntry:
+    """An entry as the request saw it (time, who, what), not yet placed in the chain."""
+
+    at: str
+    actor: str
+    client: str
+    event: str
+    payload: str
+
+
+def prepare(event: AuditEvent, actor: Actor, now: datetime | None = None) -> PendingEntry:
     if not event.name:
         raise ValueError(f"{type(event).__name__} has no event name")
     at = (now or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="microseconds")
-    payload = canonical_json(event.payload())
-    # Lock the head first (UPDATE takes the row lock on PostgreSQL, the write lock on SQLite).
-    session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + 1))
-    seq, prev_hash = session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)).one()
-    digest = entry_hash(seq, at, actor.name, actor.client, event.name, payload, prev_hash)
-    session.execute(
-        insert(AuditEntry).values(
-            seq=seq,
-            at=at,
-            actor=actor.name,
-            client=actor.client,
-            event=event.name,
-            payload=payload,
-            prev_hash=prev_hash,
-            hash=digest,
+    return PendingEntry(at, actor.name, actor.client, event.name, canonical_json(event.payload()))
+
+
+# A read-only session (an API read: a snapshot that must not write) carries the process's audit writer here.
+WRITER_INFO_KEY = "policecloud.audit_writer"
+
+
+def append(session: Session, event: AuditEvent, actor: Actor, now: datetime | None = None) -> int:
+    """Write ``event`` to the log inside the session's current transaction; returns its sequence number.
+
+    A read-only session cannot write: its entry goes to the audit writer it carries, committed on return.
+    """
+    entry = prepare(event, actor, now)
+    writer = session.info.get(WRITER_INFO_KEY)
+    if writer is not None:
+        return writer.append([entry])[0]
+    return append_entries(session, [entry])[0]
+
+
+def append_entries(session: Session, entries: Sequence[PendingEntry]) -> list[int]:
+    """Chain ``entries`` in order at the end of the log inside the session's transaction; their seqs.
+
+    The head is moved first by the whole batch (reserving its seqs; UPDATE takes the row lock on PostgreSQL,
+    the write lock on SQLite), then the entries are inserted in order and the head takes the last one's hash.
+    """
+    if not entries:
+        return []
+    count = len(entries)
+    session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + count))
+    last_seq, prev_hash = session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)).one()
+    rows = []
+    for seq, entry in enumerate(entries, start=last_seq - count + 1):
+        digest = entry_hash(seq, entry.at, entry.actor, entry.client, entry.event, entry.payload, prev_hash)
+        rows.append(
+            {
+                "seq": seq,
+                "at": entry.at,
+                "actor": entry.actor,
+                "client": entry.client,
+                "event": entry.event,
+                "payload": entry.payload,
+                "prev_hash": prev_hash,
+                "hash": digest,
+            }
         )
-    )
-    session.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=digest))
-    return seq
+        prev_hash = digest
+    for row in rows:  # one statement per entry, in order: the log's triggers check each against the one before
+        session.execute(insert(AuditEntry).values(**row))
+    session.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=prev_hash))
+    return [row["seq"] for row in rows]
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,12 @@
 Tokens are 256-bit random strings; only their SHA-256 is stored, so a copy of the database yields no usable
 session. The same token works as the web cookie or as an API bearer token; both expire after the idle time.
 The clock is passed in, so tests move time instead of sleeping.
+
+Argon2 (0.1–0.2 s of CPU) never runs inside a store transaction: login reads the account in a short
+transaction that ends before the password is checked, then decides and records the outcome in a second short
+one on the account row as it is by then (locked: ``FOR UPDATE`` on PostgreSQL, the write lock on SQLite), so
+concurrent logins count failures, lock the account and consume TOTP steps exactly once. A session's last-seen
+time is written at most every ``session_touch_seconds``, in a transaction of its own, so a read writes nothing.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from policecloud.access import audit, enrolment
@@ -62,7 +68,11 @@ def login(
 ) -> LoginResult:
     """Check the credentials and open a session; commits in every outcome, so failures are recorded."""
     actor = audit.Actor(username or "anonymous", client)
-    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    password_ok, checked_hash = _check_password(session, settings, now, username, password)
+    # The outcome: one short transaction on the account as it is now (another login may have run meanwhile).
+    user = session.execute(
+        select(User).where(User.username == username).with_for_update().execution_options(populate_existing=True)
+    ).scalar_one_or_none()
 
     def refuse(reason: str, error: AccessError) -> AccessError:
         audit.append(session, ev.LoginFailed(username, reason), actor, now)
@@ -70,7 +80,6 @@ def login(
         return error
 
     if user is None:
-        burn_verification(settings)
         raise refuse("unknown_user", _BAD_CREDENTIALS)
     if user.disabled:
         raise refuse("disabled", AccessError(403, "account_disabled", "This account is disabled.", "该账户已停用。"))
@@ -80,7 +89,9 @@ def login(
             raise refuse("locked", _locked_error(minutes))
         user.locked_until = None
         user.failed_logins = 0
-    if not verify_password(settings, user.password_hash, password):
+    if checked_hash is None:  # the account was disabled, locked or missing when read: nothing was checked
+        raise refuse("account_changed", _BAD_CREDENTIALS)
+    if not password_ok or user.password_hash != checked_hash:  # a password changed meanwhile is not checked
         raise _count_failure(session, settings, user, actor, now, "password")
     if role_catalogue.mfa_required(user.role_names):
         # No factor yet: the user enrols one now (policecloud.access.enrolment); raises until a code confirms it.
@@ -115,6 +126,26 @@ def login(
     audit.append(session, ev.LoginSucceeded(username, kind, user.totp_secret is not None), actor, now)
     session.commit()
     return LoginResult(token, user, timedelta(minutes=settings.session_idle_minutes))
+
+
+def _check_password(
+    session: Session, settings: Settings, now: datetime, username: str, password: str
+) -> tuple[bool, str | None]:
+    """Argon2 outside any transaction: read the stored hash, end the read, then verify (or spend the same time).
+
+    Returns whether the password matched and the hash it was checked against (None when nothing was checked:
+    no such user, or an account disabled or locked, which the caller refuses without a check).
+    """
+    row = session.execute(
+        select(User.password_hash, User.disabled, User.locked_until).where(User.username == username)
+    ).one_or_none()
+    session.commit()  # nothing held from here on
+    if row is None:
+        burn_verification(settings)  # unknown usernames answer as slowly as wrong passwords
+        return False, None
+    if row.disabled or (row.locked_until is not None and row.locked_until > now):
+        return False, None
+    return verify_password(settings, row.password_hash, password), row.password_hash
 
 
 def _locked_error(minutes: int) -> AccessError:
@@ -152,23 +183,42 @@ _NOT_AUTHENTICATED = AccessError(401, "not_authenticated", "Please log in first.
 
 
 def authenticate(session: Session, settings: Settings, now: datetime, token: str | None) -> Principal:
-    """The principal of a session token, touching its last-seen time; 401 if unknown or idle too long."""
+    """The principal of a session token; 401 if unknown or idle too long.
+
+    The last-seen time is written only when older than ``session_touch_seconds`` (so idle expiry may come that
+    much later), and in a transaction of its own: ``session`` may be a read-only snapshot (see
+    policecloud.store.engine), and most requests write nothing for the session check.
+    """
     if not token:
         raise _NOT_AUTHENTICATED
     row = session.execute(select(AuthSession).where(AuthSession.token_hash == token_digest(token))).scalar_one_or_none()
     if row is None or row.ended_at is not None:
         raise _SESSION_EXPIRED if row is not None else _NOT_AUTHENTICATED
     if now - row.last_seen_at > timedelta(minutes=settings.session_idle_minutes):
-        row.ended_at = now
-        session.commit()
+        _write_session(session, row.id, ended_at=now)
         raise _SESSION_EXPIRED
     user = session.get(User, row.user_id)
     if user is None or user.disabled:
-        row.ended_at = now
-        session.commit()
+        _write_session(session, row.id, ended_at=now)
         raise AccessError(403, "account_disabled", "This account is disabled.", "该账户已停用。")
-    row.last_seen_at = now
+    if now - row.last_seen_at >= timedelta(seconds=settings.session_touch_seconds):
+        _write_session(session, row.id, last_seen_at=now)
     return principal_for(session, user, now.date())
+
+
+def _write_session(session: Session, session_id: int, **values: datetime) -> None:
+    """Update one session row in a short transaction of its own (ending the caller's read first).
+
+    Nothing of the caller is pending at this point (authentication comes first in every request), so the
+    commit only ends its snapshot; the update is then the first statement of a new transaction, which waits
+    for the write lock instead of failing to upgrade a read (SQLite).
+    """
+    session.commit()
+    stmt = update(AuthSession).where(AuthSession.id == session_id, AuthSession.ended_at.is_(None))
+    if "last_seen_at" in values:
+        stmt = stmt.where(AuthSession.last_seen_at < values["last_seen_at"])
+    session.execute(stmt.values(**values).execution_options(synchronize_session=False))
+    session.commit()
 
 
 def logout(session: Session, now: datetime, token: str, actor: audit.Actor) -> None:
@@ -181,16 +231,30 @@ def logout(session: Session, now: datetime, token: str, actor: audit.Actor) -> N
 def change_password(
     session: Session, settings: Settings, now: datetime, user_id: int, current: str, new: str, actor: audit.Actor
 ) -> None:
-    """Change one's own password (the current one is required); all the user's sessions end. Commits."""
+    """Change one's own password (the current one is required); all the user's sessions end. Commits.
+
+    Both Argon2 steps (checking the current password, hashing the new one) run with no transaction open.
+    """
     user = session.get(User, user_id)
     assert user is not None
-    if not verify_password(settings, user.password_hash, current):
+    checked_hash = user.password_hash
+    session.commit()  # nothing held while Argon2 runs
+    if not verify_password(settings, checked_hash, current):
         audit.append(session, ev.PasswordChanged(user.username, False, "wrong_password"), actor, now)
         session.commit()
         raise AccessError(403, "wrong_password", "The current password is wrong.", "当前密码错误。")
     if current == new:
         raise AccessError(400, "same_password", "The new password must differ.", "新密码不能与原密码相同。")
-    user.password_hash = hash_password(settings, new)
+    new_hash = hash_password(settings, new)
+    user = session.execute(
+        select(User).where(User.id == user_id).with_for_update().execution_options(populate_existing=True)
+    ).scalar_one()
+    if user.password_hash != checked_hash:
+        session.rollback()
+        raise AccessError(
+            409, "password_changed", "The password was changed meanwhile; log in again.", "密码已被修改，请重新登录。"
+        )
+    user.password_hash = new_hash
     user.must_change_password = False  # the first-login change (policecloud.access.enrolment) is done
     for other in session.execute(
         select(AuthSession).where(AuthSession.user_id == user.id, AuthSession.ended_at.is_(None))

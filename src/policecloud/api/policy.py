@@ -1,11 +1,18 @@
 """Route access policies: ``requires(...)`` authenticates, authorizes, demands a purpose and hands the route
 an :class:`Access` (session, principal, purpose, actor, clock). The policy is attached to the dependency as
-``__policy__`` so tests and docs can read every route's rule from the application itself."""
+``__policy__`` so tests and docs can read every route's rule from the application itself.
+
+Reads and writes reach the store differently (docs/security.md, "The audit log under load"): a GET/HEAD request
+gets a read-only session (a snapshot that takes no write lock) and its audit entries go to the process's audit
+writer at ``Access.commit()``, which returns once they are committed; any other method gets a write session and
+appends its entries inside its own transaction, so the change and its record commit together or not at all.
+"""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import unquote
@@ -15,14 +22,17 @@ from sqlalchemy.orm import Session
 
 from policecloud.access import audit
 from policecloud.access import events as ev
+from policecloud.access.audit_writer import AuditWriter
 from policecloud.access.auth import authenticate
 from policecloud.access.enrolment import password_change_required
 from policecloud.access.errors import AccessError, denied
 from policecloud.access.principal import Principal
 from policecloud.access.purpose import Purpose, parse_purpose
 from policecloud.config import Settings
+from policecloud.store.engine import make_sessionmaker, read_snapshot_engine
 
 SESSION_COOKIE = "pc_session"
+READ_METHODS = frozenset({"GET", "HEAD"})  # their routes change nothing in the store but the audit log
 
 
 @dataclass(frozen=True)
@@ -45,6 +55,7 @@ class Access:
     principal: Principal | None
     purpose: Purpose | None
     request: Request
+    pending: list[audit.PendingEntry] = field(default_factory=list)  # a read's entries, written at commit
 
     @property
     def user(self) -> Principal:
@@ -52,21 +63,56 @@ class Access:
         return self.principal
 
     def audit(self, event: ev.AuditEvent) -> None:
-        audit.append(self.db, event, self.actor, self.now)
+        """Record ``event``: in this request's transaction if it may write, else at :meth:`commit`."""
+        if self.db.info.get(audit.WRITER_INFO_KEY) is not None:
+            self.pending.append(audit.prepare(event, self.actor, self.now))
+        else:
+            audit.append(self.db, event, self.actor, self.now)
 
     def commit(self) -> None:
+        """Commit the request's work; a read's entries are committed (by the audit writer) before this returns."""
         self.db.commit()
+        writer = self.db.info.get(audit.WRITER_INFO_KEY)
+        if writer is not None and self.pending:
+            entries, self.pending = self.pending, []
+            writer.append(entries)
 
     def refuse(self, error: AccessError, event: ev.AuditEvent | None = None) -> AccessError:
         """Record the refusal (with nothing else of this request) and return the error to raise."""
         self.db.rollback()
+        self.pending.clear()
         self.audit(event or ev.AccessDenied(_route_name(self.request), error.code))
-        self.db.commit()
+        self.commit()
         return error
 
 
+_writer_lock = threading.Lock()
+
+
+def audit_writer(state: Any) -> AuditWriter:
+    """The application's audit writer (one per process and store), made on first need."""
+    with _writer_lock:
+        writer = getattr(state, "audit_writer", None)
+        if writer is None:
+            writer = state.audit_writer = AuditWriter(state.sessionmaker)
+        return writer
+
+
+def _read_sessionmaker(state: Any) -> Callable[[], Session]:
+    with _writer_lock:
+        maker = getattr(state, "read_sessionmaker", None)
+        if maker is None:
+            maker = state.read_sessionmaker = make_sessionmaker(read_snapshot_engine(state.engine))
+        return maker
+
+
 def get_db(request: Request) -> Iterator[Session]:
-    session = request.app.state.sessionmaker()
+    state = request.app.state
+    if request.method in READ_METHODS:
+        session = _read_sessionmaker(state)()
+        session.info[audit.WRITER_INFO_KEY] = audit_writer(state)
+    else:
+        session = state.sessionmaker()
     try:
         yield session
     finally:

@@ -48,6 +48,11 @@ class Settings:
     event_log_dir: Path | None = None
     alert_dedup_seconds: int = 600
     event_segment_events: int = 50000
+    # The alert stream (WS /api/alerts/stream): how often an idle stream re-checks its session (every push is
+    # checked anyway), the largest hello it reads, and origins besides the server's own that may open it.
+    alert_stream_recheck_seconds: float = 5.0
+    alert_stream_hello_max_bytes: int = 4096
+    alert_stream_origins: tuple[str, ...] = ()
     # Signed audit checkpoints (docs/security.md): where their files go (default data_dir/audit/checkpoints) and
     # the public keys ("ed25519:<base64>" or .pub files) `audit verify` trusts besides those given on its line.
     audit_checkpoint_dir: Path | None = None
@@ -119,6 +124,8 @@ class Settings:
             "login_limit_window_seconds",
             "max_body_bytes",
             "max_event_batch_bytes",
+        if v := env.get(ENV_PREFIX + "ALERT_STREAM_ORIGINS"):
+            kwargs["alert_stream_origins"] = tuple(v.replace(",", " ").split())
         if v := env.get(ENV_PREFIX + "AUDIT_PUBLIC_KEYS"):
             kwargs["audit_public_keys"] = tuple(v.replace(",", " ").split())
         if v := env.get(ENV_PREFIX + "COOKIE_SECURE"):

@@ -66,6 +66,24 @@ class AlertStreamOpened(AuditEvent):
 
 
 @dataclass(frozen=True)
+class AlertsPushed(AuditEvent):
+    """Alerts sent over an open stream, written before they are sent: the stream's viewer saw these alerts."""
+
+    name: ClassVar[str] = "alert.push"
+    alert_ids: list[int]
+    purpose: dict[str, str]
+
+
+@dataclass(frozen=True)
+class AlertStreamClosed(AuditEvent):
+    """The server closed a stream because its session, account, permission or purpose no longer holds."""
+
+    name: ClassVar[str] = "alert.stream_closed"
+    reason: str
+    code: int
+
+
+@dataclass(frozen=True)
 class DevicesLoaded(AuditEvent):
     name: ClassVar[str] = "map.devices"
     count: int

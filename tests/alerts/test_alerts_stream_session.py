@@ -110,6 +110,21 @@ def test_idle_expiry_ends_the_stream_the_stream_itself_is_no_activity(platform, 
         assert _closed_with(ws) == 4401
 
 
+def test_watching_the_stream_keeps_no_session_alive(platform, watched):
+    viewer = platform.user("wang.disp", ["dispatcher"], "420111")
+    idle = platform.settings.session_idle_minutes
+    with platform.client.websocket_connect("/api/alerts/stream") as ws:
+        _open(platform, ws, viewer)
+        platform.clock.advance(minutes=idle - 5)
+        watched()  # checked at idle - 5 minutes: still valid, and not a sign of the user's activity
+        assert ws.receive_json()["topic"] == "alert"
+        platform.clock.advance(minutes=10)
+        watched()
+        message = ws.receive_json()
+        assert (message["topic"], message["error"]) == ("error", "session_expired"), message
+        assert _closed_with(ws) == 4401
+
+
 def test_losing_the_permission_closes_the_stream(platform, watched):
     viewer = platform.user("wang.disp", ["dispatcher"], "420111")
     with platform.client.websocket_connect("/api/alerts/stream") as ws:

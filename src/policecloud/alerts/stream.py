@@ -48,6 +48,7 @@ router = APIRouter(tags=["alerts"])
 HELLO_TIMEOUT_S = 10.0
 MAX_TOKEN_CHARS = 512
 MAX_BATCH = 200  # alerts sent (and audited) together at most
+_NEVER_S = 10**9
 
 
 def _bad_hello(en: str, zh: str) -> AccessError:
@@ -112,6 +113,9 @@ class StreamSession:
 
     def __init__(self, websocket: WebSocket, hello: Hello) -> None:
         self.state = websocket.app.state
+        # authenticate() writes the last-seen time once it is older than session_touch_seconds; a stream is no
+        # activity of the user, so its checks run with a touch interval longer than any session lives.
+        self.settings = self.state.settings.with_(session_touch_seconds=_NEVER_S)
         self.token = hello.token or websocket.cookies.get(SESSION_COOKIE)
         self.purpose_text = hello.purpose_text
         self.client = websocket.client.host if websocket.client else ""
@@ -120,10 +124,10 @@ class StreamSession:
 
     def check(self) -> Principal:
         """The principal as the store says now; AccessError if the session, account or permission no longer
-        holds. Read only: the session's last-seen time is left as it was (rolled back)."""
+        holds. The session's last-seen time is left as it was: watching the stream keeps no session alive."""
         with self.state.sessionmaker() as db:
             try:
-                principal = authenticate(db, self.state.settings, self.state.clock(), self.token)
+                principal = authenticate(db, self.settings, self.state.clock(), self.token)
             finally:
                 db.rollback()
         if not principal.can("alerts.read"):

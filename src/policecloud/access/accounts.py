@@ -241,7 +241,8 @@ def grant_jurisdiction(
     """Widen ``user``'s scope by ``code`` for ``days`` days (1–365, the last day included).
 
     Through the API (``by`` given) the grant must lie inside the granter's own scope — their home jurisdiction
-    and their own grants in force — and never goes to the granter or to an administrator.
+    and their own grants in force — and never goes to the granter or to an administrator; what the granter holds
+    only by a grant of their own, they pass on until that grant's last day at most.
     """
     code = Jurisdiction.parse(code).code
     text = _reason(reason, "reason_required", "A jurisdiction grant", "授予辖区权限")
@@ -270,6 +271,8 @@ def grant_jurisdiction(
             f"{user.username} 已拥有 {code}（至 {existing.valid_until.isoformat()}），如需变更请先撤销。",
         )
     valid_until = today + timedelta(days=days - 1)
+    if by is not None:  # what the granter holds only by a grant, they pass on no longer than they hold it
+        valid_until = min(valid_until, _granter_holds_until(session, by, code, today))
     grant = existing or JurisdictionGrant(code=code)
     # A past, expired or revoked grant of the same code is renewed in place (one row per user and code);
     # its history is in the audit log.
@@ -283,6 +286,18 @@ def grant_jurisdiction(
     session.flush()
     audit.append(session, ev.JurisdictionGranted(user.username, code, text, valid_until.isoformat()), actor, now)
     return grant
+
+
+def _granter_holds_until(session: Session, by: Principal, code: str, today: date) -> date:
+    """The last day ``by`` covers ``code``: forever (date.max) from their home jurisdiction, else the latest end
+    of their own grants in force that cover it."""
+    granter = session.get(User, by.user_id)
+    if granter is None:
+        return today
+    if Jurisdiction.parse(granter.jurisdiction_code).covers(code):
+        return date.max
+    ends = [g.valid_until for g in granter.grants if g.active(today) and Jurisdiction.parse(g.code).covers(code)]
+    return max(ends, default=today)
 
 
 def revoke_jurisdiction(

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from policecloud.access.errors import AccessError
+from policecloud.api.security_headers import security_headers
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +53,10 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(Exception)
-    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error", exc_info=exc)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # The catch-all: the client gets a JSON 500 with no traceback or detail; the log gets the traceback.
+        # Starlette answers with this from outside the middleware stack, so the security headers are set here.
+        log.exception("unhandled error in %s %s", request.method, request.url.path, exc_info=exc)
         return JSONResponse(
             {
                 "error": "internal_error",
@@ -61,4 +64,5 @@ def install_error_handlers(app: FastAPI) -> None:
                 "message_zh": "服务器内部错误，未做任何更改。",
             },
             status_code=500,
+            headers=security_headers({}),
         )

@@ -9,8 +9,12 @@ from sqlalchemy import Engine
 
 from policecloud import __version__
 from policecloud.access.auth import Clock, system_clock
+from policecloud.api import body_limit, login_limits
+from policecloud.api.csrf import install_csrf_check
+from policecloud.api.docs import install_docs
 from policecloud.api.errors import install_error_handlers
 from policecloud.api.introspect import api_routes
+from policecloud.api.security_headers import install_security_headers
 from policecloud.config import Settings
 from policecloud.platform import App, discover_apps
 from policecloud.store import make_engine, make_sessionmaker
@@ -28,7 +32,7 @@ def create_app(
         title="policecloud API",
         description="警务云 — every read of personal data is authorized, justified and audited.",
         version=__version__,
-        docs_url="/docs",
+        docs_url=None,  # /docs is served from vendored files (policecloud.api.docs), not a CDN
         redoc_url=None,
     )
     engine = engine or make_engine(settings.operational_database_url)
@@ -41,6 +45,11 @@ def create_app(
         for router in platform_app.routers:
             app.include_router(router)
     install_error_handlers(app)
+    login_limits.install(app, settings)  # 429 before Argon2 for a client or account past its login rate
+    body_limit.install(app, settings)  # outside the login limits and the app: 413 before any body is parsed
+    install_docs(app)
+    install_security_headers(app)
+    install_csrf_check(app)
     unguarded = [r.key for r in api_routes(app) if r.policy is None]
     if unguarded:
         # Refuse to serve a route whose access rule nobody stated (see policecloud.api.policy.requires).

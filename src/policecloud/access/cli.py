@@ -1,7 +1,8 @@
-"""``policecloud user add|list|disable|reset-mfa|grant|revoke`` and ``policecloud audit verify|tail``.
+"""``policecloud user add|list|disable|reset-mfa|grant|revoke`` and ``policecloud audit verify|tail|keygen|checkpoint``.
 
 These commands run on the server with direct database access (the operator's shell); every change they make is
-audited with the actor ``cli:<login name>``.
+audited with the actor ``cli:<login name>``. The audit checkpoint commands are the auditor's: their key is kept
+away from the database owner (policecloud.access.audit_checkpoint, docs/security.md).
 """
 
 from __future__ import annotations

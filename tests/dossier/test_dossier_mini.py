@@ -132,12 +132,12 @@ def test_relations_are_capped_per_kind_and_paged_to_the_end(mini):
     assert set(_kinds(rel.relations(cur, source.tables(), PROVINCE, IDS["hotel"], kind="guest"))) == {"guest"}
 
 
-def test_related_entities_outside_the_jurisdiction_are_flagged(mini):
+def test_related_entities_outside_the_jurisdiction_are_counted_not_listed(mini):
     source, cur, _ = mini
     kinds = _kinds(rel.relations(cur, source.tables(), HONGSHAN, IDS["zhang"]))
-    (zhao,) = kinds["same_case"]["items"]
-    assert zhao["entity_id"] == IDS["zhao"] and zhao["in_scope"] is False
-    assert all(i["in_scope"] for i in kinds["household"]["items"])
+    assert kinds["same_case"]["items"] == [] and kinds["same_case"]["total"] == 0  # 赵敏 lives in 420502
+    assert kinds["same_case"]["withheld"] == 1 and kinds["shared_phone"]["withheld"] == 1
+    assert all(i["in_scope"] for i in kinds["household"]["items"]) and kinds["household"]["withheld"] == 0
 
 
 def test_shortest_path_between_two_entities(mini):

@@ -15,6 +15,7 @@ from typing import Any
 import duckdb
 
 from policecloud.dossier import sections
+from policecloud.dossier.outside import blank_rows, withheld_properties
 from policecloud.dossier.reader import (
     SENSITIVE,
     DossierSource,
@@ -42,8 +43,11 @@ def find_entity(cur: duckdb.DuckDBPyConnection, viewer: Viewer, entity_id: str) 
     return rows[0] if rows else None
 
 
-def properties(cur: duckdb.DuckDBPyConnection, viewer: Viewer, entity_id: str) -> list[dict[str, Any]]:
-    """Each property with all its values (most records first), their sources and the conflict flag."""
+def properties(
+    cur: duckdb.DuckDBPyConnection, viewer: Viewer, entity_id: str, withheld: set[str] | frozenset[str] = frozenset()
+) -> list[dict[str, Any]]:
+    """Each property with all its values (most records first), their sources and the conflict flag; the
+    properties in ``withheld`` (naming a person outside the jurisdiction) are listed without values."""
     rows = fetch_dicts(
         cur,
         """SELECT property, value, sources, records, first_seen, last_seen, conflict FROM statements_e
@@ -53,6 +57,9 @@ def properties(cur: duckdb.DuckDBPyConnection, viewer: Viewer, entity_id: str) -
     grouped: dict[str, dict[str, Any]] = {}
     for r in rows:
         prop = grouped.setdefault(r["property"], {"property": r["property"], "conflict": False, "values": []})
+        if r["property"] in withheld:
+            prop["withheld"] = True
+            continue
         prop["conflict"] = prop["conflict"] or bool(r["conflict"])
         value = viewer.mask(SENSITIVE.get(r["property"]), r["value"])
         prop["values"].append(
@@ -118,7 +125,7 @@ def records(
             ORDER BY {order_by} LIMIT {int(per_page)} OFFSET {int(offset)}""",
         [entity_id, table],
     )
-    for r in rows:
+    for r in blank_rows(cur, viewer, table, rows, entity_id):
         r.pop("_key", None)
         r["record_id"] = r.pop("id", None)
         out["rows"].append(plain(viewer.row(r)))
@@ -144,11 +151,13 @@ def profile(
         records(cur, tables, viewer, entity_id, c["table"], per_page=per_table, keys=keys.get(c["table"], []))
         for c in record_counts(cur, entity_id)
     ]
-    context = sections.Context(source, cur, tables, viewer, entity, best_values(cur, entity_id), today, radius_m)
+    withheld = withheld_properties(cur, viewer, entity_id)
+    best = {k: v for k, v in best_values(cur, entity_id).items() if k not in withheld}
+    context = sections.Context(source, cur, tables, viewer, entity, best, today, radius_m)
     section, notes = sections.build(context)
     return {
         "entity": plain({**viewer.entity(entity), "in_scope": True}),
-        "properties": properties(cur, viewer, entity_id),
+        "properties": properties(cur, viewer, entity_id, withheld),
         "records": recs,
         "sections": plain(section),
         "notes": notes,

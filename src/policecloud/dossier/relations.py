@@ -14,14 +14,16 @@ from typing import Any
 import duckdb
 
 from policecloud.dossier.edges import SHARED_KINDS, find_edges, neighbours, notes_for
-from policecloud.dossier.reader import Viewer, fetch_dicts
+from policecloud.dossier.outside import listable, placeholder
+from policecloud.dossier.reader import ENTITY_TYPES, Viewer, fetch_dicts
 
 __all__ = ["SHARED_KINDS", "entity_refs", "neighbours", "notes_for", "relations", "shortest_path"]
 MAX_DEPTH = 6
 
 
 def entity_refs(cur: duckdb.DuckDBPyConnection, viewer: Viewer, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
-    """Entities by id as a viewer may see them in a list: caption and key masked, ``in_scope`` for linking."""
+    """Entities by id as a viewer may see them in a list: caption and key masked, ``in_scope`` for linking.
+    Only the listable ones (see ``outside``): an entity outside the viewer's jurisdiction is not returned."""
     values = sorted(set(ids))
     if not values:
         return {}
@@ -31,7 +33,11 @@ def entity_refs(cur: duckdb.DuckDBPyConnection, viewer: Viewer, ids: Iterable[st
         "WHERE entity_id IN (SELECT unnest(?::VARCHAR[]))",
         [values],
     )
-    return {r["entity_id"]: {**viewer.entity(r), "in_scope": viewer.covers(r["county"])} for r in rows}
+    return {
+        r["entity_id"]: {**viewer.entity(r), "in_scope": viewer.covers(r["county"])}
+        for r in rows
+        if listable(viewer, r["entity_type"], r["county"])
+    }
 
 
 def relations(
@@ -44,30 +50,53 @@ def relations(
     page: int = 1,
     per_kind: int = 20,
 ) -> dict[str, Any]:
-    """The entity's relations grouped by kind: per kind the total and one page of related entities."""
+    """The entity's relations grouped by kind: per kind the total and one page of related entities.
+
+    Related entities outside the viewer's jurisdiction are not listed: ``total`` counts the listed ones,
+    ``withheld`` the others (see ``outside``)."""
     find_edges(cur, tables, [entity_id], kind)
-    totals = dict(cur.execute("SELECT kind, count(*) FROM _edges GROUP BY kind").fetchall())
+    _keep_listable(cur, viewer)
+    totals = {
+        k: (int(listed), int(everyone))
+        for k, listed, everyone in cur.execute(
+            "SELECT kind, count(*) FILTER (WHERE dst IN (SELECT dst FROM _listable)), count(*) FROM _edges "
+            "GROUP BY kind"
+        ).fetchall()
+    }
     offset = (page - 1) * per_kind
     rows = fetch_dicts(
         cur,
         """SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY kind ORDER BY weight DESC, last_at DESC NULLS LAST,
-                                                       dst) AS n FROM _edges WHERE ? IS NULL OR kind = ?)
+                                                       dst) AS n FROM _edges
+                          WHERE (? IS NULL OR kind = ?) AND dst IN (SELECT dst FROM _listable))
            WHERE n > ? AND n <= ? ORDER BY kind, n""",
         [kind, kind, offset, offset + per_kind],
     )
     refs = entity_refs(cur, viewer, [r["dst"] for r in rows] + [r["detail"] for r in rows if _is_entity(r["detail"])])
     groups: dict[str, dict[str, Any]] = {}
-    for k, total in sorted(totals.items()):
+    for k, (total, everyone) in sorted(totals.items()):
         if kind is None or k == kind:
-            groups[k] = {"kind": k, "total": int(total), "page": page, "per_kind": per_kind, "items": []}
+            groups[k] = {"kind": k, "total": total, "withheld": everyone - total, "page": page,
+                         "per_kind": per_kind, "items": []}  # fmt: skip
     for r in rows:
-        ref = refs.get(r["dst"]) or {"entity_id": r["dst"], "entity_type": None, "caption": None, "in_scope": False}
+        ref = refs[r["dst"]]
         groups[r["kind"]]["items"].append(
             {**ref, "detail": _detail(viewer, r["kind"], r["detail"], refs), "weight": r["weight"], "at": r["last_at"]}
         )
     for g in groups.values():
         g["more"] = max(0, g["total"] - offset - len(g["items"]))
     return {"entity_id": entity_id, "kinds": list(groups.values()), "notes": notes_for(tables)}
+
+
+def _keep_listable(cur: duckdb.DuckDBPyConnection, viewer: Viewer) -> None:
+    """Temp table ``_listable``: the related entities of ``_edges`` the viewer may see named (see ``outside``)."""
+    related = [r[0] for r in cur.execute("SELECT DISTINCT dst FROM _edges").fetchall()]
+    rows = cur.execute(
+        "SELECT entity_id, entity_type, county FROM entities_e WHERE entity_id IN (SELECT unnest(?::VARCHAR[]))",
+        [related],
+    ).fetchall()
+    shown = sorted(e for e, kind, county in rows if listable(viewer, kind, county))
+    cur.execute("CREATE OR REPLACE TEMP TABLE _listable AS SELECT unnest(?::VARCHAR[]) AS dst", [shown])
 
 
 def _is_entity(value: Any) -> bool:
@@ -97,7 +126,8 @@ def shortest_path(
     """The shortest chain of relations from ``start`` to ``goal`` (bidirectional breadth-first search).
 
     At most ``max_depth`` edges; the search stops (``truncated``) when more than ``max_nodes`` entities have
-    been reached. Intermediate entities outside the viewer's jurisdiction are shown without caption.
+    been reached. Entities of the chain outside the viewer's jurisdiction are placeholders (their type only,
+    see ``outside``); ``chain`` has the ids of every node, for the audit log only (the route takes it out).
     """
     max_depth = max(1, min(max_depth, MAX_DEPTH))
     # node → (parent, kind, detail, depth), for the side that reached it
@@ -128,16 +158,13 @@ def shortest_path(
                 "explored": explored, "truncated": truncated}  # fmt: skip
     chain, edges = _chain(seen, meet)
     refs = entity_refs(cur, viewer, chain + [e["detail"] for e in edges if _is_entity(e["detail"])])
-    nodes = []
-    for n in chain:
-        ref = dict(refs.get(n) or {"entity_id": n, "entity_type": None, "caption": None, "in_scope": False})
-        if not ref["in_scope"] and n not in (start, goal):
-            ref.update(caption=None, key=None)
-        nodes.append(ref)
+    nodes = [dict(refs[n]) if n in refs else placeholder(ENTITY_TYPES.get(n[:1])) for n in chain]
     for e in edges:
         e["detail"] = _detail(viewer, e["kind"], e["detail"], refs)
+        e["from"] = e["from"] if e["from"] in refs else None
+        e["to"] = e["to"] if e["to"] in refs else None
     return {"found": True, "nodes": nodes, "edges": edges, "depth": len(edges), "max_depth": max_depth,
-            "explored": explored, "truncated": False}  # fmt: skip
+            "explored": explored, "truncated": False, "chain": chain}  # fmt: skip
 
 
 def _chain(seen: tuple[dict, dict], meet: str) -> tuple[list[str], list[dict[str, Any]]]:

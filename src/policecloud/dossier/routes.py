@@ -125,7 +125,7 @@ def path(
 
     answer = _run(access, work)
     found = answer is not None and answer["found"]
-    nodes = [n["entity_id"] for n in answer["nodes"]] if found else []
+    nodes = answer.pop("chain") if found else []  # every node's id, those withheld from the answer included
     explored = answer["explored"] if answer else 0
     outcome = "ok" if answer is not None else "not_found"
     access.audit(dev.DossierPathSearched(from_id, to_id, max_depth, found, nodes, explored, _purpose(access), outcome))

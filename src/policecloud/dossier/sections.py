@@ -21,6 +21,7 @@ from typing import Any
 import duckdb
 
 from policecloud.dossier import relations as rel
+from policecloud.dossier.outside import blank_rows, outside_persons
 from policecloud.dossier.reader import DossierSource, Viewer, fetch_dicts, linked_keys, plain, rows_where
 
 LIST_CAP = 20
@@ -120,6 +121,7 @@ def vehicle(ctx: Context) -> tuple[dict[str, Any], list[str]]:
         [plates, ctx.entity_id],
     ).fetchall()
     owner: dict[str, Any] = {"resolved": groups.get("owner", {}).get("items", [])}
+    owner["withheld"] = groups.get("owner", {}).get("withheld", 0)
     if not owner["resolved"]:
         owner["stated"] = {"name": b.get("owner_name"), "id": ctx.viewer.mask("id_number", b.get("owner_id"))}
     violations: dict[str, Any] = {"total": 0, "fines": 0.0, "points": 0, "latest": []}
@@ -138,9 +140,15 @@ def vehicle(ctx: Context) -> tuple[dict[str, Any], list[str]]:
         "owner": owner,
         "violations": violations,
         "plates": plates,
-        "plate_shared_with": list(rel.entity_refs(cur, ctx.viewer, [r[0] for r in shared]).values()),
+        **_shared_plate(ctx, [r[0] for r in shared]),
     }
     return section, []
+
+
+def _shared_plate(ctx: Context, ids: list[str]) -> dict[str, Any]:
+    """Other vehicles with the same plate: those in the jurisdiction listed, the others counted."""
+    refs = rel.entity_refs(ctx.cur, ctx.viewer, ids)
+    return {"plate_shared_with": list(refs.values()), "plate_shared_withheld": len(set(ids) - refs.keys())}
 
 
 def person(ctx: Context) -> tuple[dict[str, Any], list[str]]:
@@ -204,7 +212,8 @@ def organization(ctx: Context) -> tuple[dict[str, Any], list[str]]:
         "org_type": b.get("org_type"),
         "legal_representative": {
             "resolved": groups.get("legal_representative", {}).get("items", []),
-            "stated": b.get("legal_representative"),
+            "withheld": groups.get("legal_representative", {}).get("withheld", 0),
+            "stated": b.get("legal_representative"),  # not in ``best`` when it names a person outside
         },
         "related": _pick(groups, "vehicle", "phone", "located_at"),
     }
@@ -225,11 +234,14 @@ def phone(ctx: Context) -> tuple[dict[str, Any], list[str]]:
     names = []
     for table, column in (("person", "name"), ("organization", "name"), ("call110", "caller_name")):
         if ctx.has(table, column):
+            keys = _keys(ctx, table)
+            outside = outside_persons(ctx.cur, ctx.viewer, keys, ctx.entity_id)  # names of persons outside: not
             names += fetch_dicts(
                 ctx.cur,
                 f"""SELECT '{table}' AS table_name, t.{column} AS name, list(DISTINCT t.source) AS sources,
                            count(*)::INTEGER AS records
-                    FROM {table} t WHERE {rows_where(_keys(ctx, table), "t")} AND t.{column} IS NOT NULL
+                    FROM {table} t WHERE {rows_where([k for k in keys if k not in outside], "t")}
+                      AND t.{column} IS NOT NULL
                     GROUP BY ALL ORDER BY records DESC""",
             )
     section: dict[str, Any] = {"users": groups.get("user"), "named_in_records": names}
@@ -280,12 +292,17 @@ def _people_at(ctx: Context, ids: list[str], texts: list[str], cap: int = 200) -
         ).fetchall())  # fmt: skip
         refs = rel.entity_refs(ctx.cur, ctx.viewer, subjects.values())
         people: dict[str, dict[str, Any]] = {}
+        withheld: set[str] = set()
         for r in rows:
             who = subjects.get(r["record_key"])
+            if who and who not in refs:  # a person outside the jurisdiction: counted, not named
+                withheld.add(who)
+                continue
             shown = refs.get(who) if who else None
             people.setdefault(who or r["record_key"], shown or {"entity_id": None, "caption": r["name"]})
             people[who or r["record_key"]].setdefault("sources", set()).add(r["source"])
         out[column] = [{**p, "sources": sorted(p["sources"])} for p in list(people.values())[:cap]]
+        out[f"{column}_withheld"] = len(withheld)
     return out
 
 
@@ -339,6 +356,7 @@ def _incidents(ctx: Context, ids: list[str], texts: list[str]) -> tuple[dict[str
                 WHERE distance_m <= $radius ORDER BY distance_m, time DESC LIMIT 100""",
             {"lat": lat, "lon": lon, "dlat": dlat, "dlon": dlon, "radius": ctx.radius_m},
         )
+    blank_rows(ctx.cur, ctx.viewer, "call110", here + nearby, None)
     shown = {
         "at_address": [plain(ctx.viewer.row(r)) for r in here],
         "nearby": [plain(ctx.viewer.row(r)) for r in nearby],

@@ -12,6 +12,9 @@ The world, in county ``county`` unless said otherwise:
   (P zhao, county ``outside``) is its victim and shares 张伟's phone (T shared).
 - 洪山宾馆 (O hotel): 张伟, 李娜 and ``guests`` other guests stayed the night of 2026-10-01.
 - Two 110 calls: one at the home's door plate, one 300 m away; another far away.
+- With ``outside_links``: 赵敏 and 孙丽 (P sun, county ``outside``) also stayed at the hotel that night, and
+  赵敏 is the registered owner of the cloned-plate vehicle — persons outside the county named in its
+  records, for the rule that other dossiers never identify them (``policecloud.dossier.outside``).
 """
 
 from __future__ import annotations
@@ -57,6 +60,7 @@ IDS = {
     "home": eid("A", "home"),
     "house": eid("H", "home"),
 }
+SUN = (eid("P", "sun"), "孙丽", "19950505567")  # the second outside guest: id, name, ID number digits 7–17
 
 
 def id_number(first17: str) -> str:
@@ -68,8 +72,9 @@ def _t(text: str) -> dt.datetime:
 
 
 class _Builder:
-    def __init__(self, county: str, outside: str, guests: int) -> None:
+    def __init__(self, county: str, outside: str, guests: int, outside_links: bool = False) -> None:
         self.county, self.outside, self.guests = county, outside, guests
+        self.outside_links = outside_links
         self.tables: dict[str, list[dict[str, Any]]] = {}
         self.links: list[dict[str, Any]] = []
         self.claims: list[tuple[str, str, str, str, str, dt.datetime]] = []
@@ -137,24 +142,30 @@ def _people(b: _Builder) -> dict[str, str]:
     return ids
 
 
+def _owner(b: _Builder, vehicle: str) -> tuple[str, str | None]:
+    """(owner name, who) of a mini vehicle; who is None when the registration gives no ID number."""
+    if vehicle == "car":
+        return "张伟", "zhang"
+    return ("赵敏", "zhao") if b.outside_links else ("钱某", None)
+
+
 def _vehicles(b: _Builder, ids: dict[str, str]) -> None:
     for who, vin, regd in (("car", "LSVAM4187C2184847", "2020-05-01"), ("clone", "LGBH52E05AY123456", "2023-01-01")):
         key = b.record("vehicle", "traffic_vehicles", plate="鄂A12345", plate_type="02", brand="大众", color="A",
-                       vin=vin, owner_name="张伟" if who == "car" else "钱某",
-                       owner_id=ids["zhang"] if who == "car" else None,
+                       vin=vin, owner_name=_owner(b, who)[0], owner_id=_owner(b, who)[1] and ids[_owner(b, who)[1]],
                        registration_date=dt.date.fromisoformat(regd),
                        inspection_valid_until=dt.date(2026, 4, 30) if who == "car" else dt.date(2027, 1, 1),
                        )  # fmt: skip
         b.link(key, "subject", IDS[who], "plate_vin")
-        if who == "car":
-            b.link(key, "owner", IDS["zhang"])
+        if _owner(b, who)[1]:
+            b.link(key, "owner", IDS[_owner(b, who)[1]])
         b.entity(IDS[who], "vehicle", "鄂A12345", "鄂A12345", b.county)
         for prop, value in (("plate", "鄂A12345"), ("vin", vin), ("brand", "大众"), ("registration_date", regd),
                             ("inspection_valid_until", "2026-04-30" if who == "car" else "2027-01-01")):  # fmt: skip
             b.claim(IDS[who], prop, value, "traffic_vehicles")
-        b.claim(IDS[who], "owner_name", "张伟" if who == "car" else "钱某", "traffic_vehicles")
-        if who == "car":
-            b.claim(IDS[who], "owner_id", ids["zhang"], "traffic_vehicles")
+        b.claim(IDS[who], "owner_name", _owner(b, who)[0], "traffic_vehicles")
+        if _owner(b, who)[1]:
+            b.claim(IDS[who], "owner_id", ids[_owner(b, who)[1]], "traffic_vehicles")
     for n, (when, fine, points) in enumerate((("2026-09-01T08:00:00", 200.0, 3), ("2026-09-15T09:30:00", 100.0, 0))):
         key = b.record("traffic_violation", "traffic_violations", id=f"W{n + 1}", plate="鄂A12345", time=_t(when),
                        description="违法停车", fine=fine, points=points)  # fmt: skip
@@ -206,6 +217,9 @@ def _hotel_and_case(b: _Builder, ids: dict[str, str]) -> None:
         b.claim(IDS["hotel"], prop, value, "organization_registry")
     guests = [("zhang", ids["zhang"], "张伟"), ("li", ids["li"], "李娜")]
     guests += [(f"guest{n}", id_number(f"{b.county}1970010{n % 10}{n:03d}"[:17]), f"旅客{n}") for n in range(b.guests)]
+    if b.outside_links:
+        ids["sun"] = id_number(b.outside + SUN[2])
+        guests += [("zhao", ids["zhao"], "赵敏"), ("sun", ids["sun"], SUN[1])]
     for who, number, name in guests:
         key = b.record("hotel_stay", "hotel_stays", start=_t("2026-10-01T20:00:00"), end=_t("2026-10-02T12:00:00"),
                        id_number=number, name=name, hotel_id=uscc,
@@ -214,7 +228,7 @@ def _hotel_and_case(b: _Builder, ids: dict[str, str]) -> None:
         b.link(key, "guest", person)
         b.link(key, "hotel", IDS["hotel"], "uscc")
         if who not in IDS:
-            b.entity(person, "person", name, number, b.county)
+            b.entity(person, "person", name, number, b.outside if who == "sun" else b.county)
             b.claim(person, "name", name, "hotel_stays")
     case = "A4201112026110001"
     b.record("criminal_case", "criminal_cases", id=case, case_number=case, time=_t("2026-09-20T23:00:00"),
@@ -287,9 +301,11 @@ def _write_master(b: _Builder, data_dir: Path) -> None:
     publish(data_dir, RUN)
 
 
-def write_mini_province(data_dir: Path, county: str = "420111", outside: str = "420502", guests: int = 30) -> dict:
+def write_mini_province(
+    data_dir: Path, county: str = "420111", outside: str = "420502", guests: int = 30, outside_links: bool = False
+) -> dict:
     """Write the mini province's warehouse and published master data under ``data_dir``; returns ``IDS``."""
-    b = _Builder(county, outside, guests)
+    b = _Builder(county, outside, guests, outside_links)
     ids = _people(b)
     _vehicles(b, ids)
     _places(b, ids)

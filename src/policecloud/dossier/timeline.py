@@ -17,6 +17,7 @@ from typing import Any
 
 import duckdb
 
+from policecloud.dossier.outside import blank, outside_persons
 from policecloud.dossier.reader import DossierSource, Viewer, fetch_dicts, ident, linked_keys, plain, rows_where
 from policecloud.dossier.relations import entity_refs
 
@@ -78,7 +79,8 @@ def _case_details(cur, tables, case_ids: list[str]) -> dict[str, dict[str, Any]]
 
 
 def records_in_page(cur, tables, viewer: Viewer, entity_id: str, page: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Events of one page in full: the record's values (masked) and the other entities the record names."""
+    """Events of one page in full: the record's values (masked) and the other entities the record names
+    (those outside the viewer's jurisdiction neither listed nor shown in the values, see ``outside``)."""
     by_table: dict[str, list[str]] = defaultdict(list)
     for e in page:
         by_table[e["table_name"]].append(e["record_key"])
@@ -93,13 +95,15 @@ def records_in_page(cur, tables, viewer: Viewer, entity_id: str, page: list[dict
         [keys, entity_id],
     ).fetchall()
     refs = entity_refs(cur, viewer, [o[1] for o in others])
+    outside = outside_persons(cur, viewer, keys, entity_id)
     related: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for key, other, role in others:
         if other in refs:
             related[key].append({**refs[other], "role": role})
     out = []
     for e in page:
-        row = dict(full.get(e["record_key"], {}))
+        row = blank(e["table_name"], dict(full.get(e["record_key"], {})), outside.get(e["record_key"], set()))
+        withheld = row.pop("withheld", [])
         if row.get("case_id") in cases:
             row["case"] = viewer.row(cases[row["case_id"]])
         out.append(
@@ -113,6 +117,7 @@ def records_in_page(cur, tables, viewer: Viewer, entity_id: str, page: list[dict
                 "role": e["role"],
                 "data": plain(viewer.row(row)),
                 "related": plain(related.get(e["record_key"], [])),
+                **({"withheld": withheld} if withheld else {}),
             }
         )
     return out

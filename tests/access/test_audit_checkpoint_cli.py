@@ -151,3 +151,13 @@ def test_bad_checkpoints_are_reported_with_exit_1(run, tmp_path):
     path.write_text("{")
     corrupt = run("audit", "verify", "--public-key", public)
     assert corrupt.exit_code == 1 and "not JSON" in _words(corrupt)
+
+
+def test_an_unreachable_store_is_one_line_not_a_traceback(tmp_path):
+    env = {
+        "POLICECLOUD_DATA_DIR": str(tmp_path),
+        "POLICECLOUD_DATABASE_URL": "postgresql+psycopg://x:secret@127.0.0.1:1/x",
+    }
+    result = CliRunner().invoke(app, ["audit", "verify"], env=env)
+    assert result.exit_code == 2 and "cannot open the store" in _words(result)
+    assert "Traceback" not in result.output and "secret" not in result.output

@@ -200,9 +200,10 @@ def load(path: Path) -> Checkpoint:
     valid = (
         isinstance(seq, int)
         and not isinstance(seq, bool)
-        and seq >= 0
+        and 0 <= seq < 2**63
         and isinstance(digest, str)
         and len(digest) == 64
+        and all(c in "0123456789abcdef" for c in digest)
         and all(isinstance(v, str) and v for v in (at, kid, signature))
     )
     if not valid:

@@ -48,18 +48,30 @@ def cli_actor() -> audit.Actor:
 
 @contextmanager
 def cli_store(settings: Settings) -> Iterator[Session]:
-    """A session on an up-to-date store; access errors become one clear line, no traceback."""
+    """A session on an up-to-date store; access errors, an unreachable store and a statement the database
+    refuses (e.g. the audit log's triggers) become one clear line, no traceback."""
+    from sqlalchemy import make_url
+    from sqlalchemy.exc import DBAPIError
+
     from policecloud.store import make_engine, make_sessionmaker, upgrade
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.operational_database_url)
-    upgrade(engine)
+    try:
+        upgrade(engine)
+    except DBAPIError as exc:
+        engine.dispose()
+        where = make_url(settings.operational_database_url).render_as_string(hide_password=True)
+        raise fail(f"cannot open the store at {where}: {str(exc.orig).strip().splitlines()[0]}") from None
     session = make_sessionmaker(engine)()
     try:
         yield session
     except AccessError as exc:
         session.rollback()
         raise fail(str(exc)) from None
+    except DBAPIError as exc:
+        session.rollback()
+        raise fail(f"the store refused: {str(exc.orig).strip().splitlines()[0]}", code=1) from None
     finally:
         session.close()
         engine.dispose()

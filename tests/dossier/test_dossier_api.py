@@ -168,8 +168,8 @@ def test_the_menu_opens_the_dossiers_for_roles_that_may_read_them(platform):
     platform.user("chen.jing", ["analyst"], "420111")
     platform.user("aud", ["auditor"], "420111")
     entries = platform.client.get("/api/menu", headers=platform.login("chen.jing")).json()["entries"]
-    assert {"app": "dossier", "key": "dossier", "zh": "云搜索 · 全息档案", "en": "Search & dossiers",
-            "path": "/search"} in entries  # fmt: skip
+    assert {"app": "dossier", "app_zh": "数据追踪", "app_en": "Dossiers", "key": "dossier", "zh": "云搜索 · 全息档案",
+            "en": "Search & dossiers", "path": "/search", "page": True} in entries  # fmt: skip
     assert "dossier" not in {
         e["key"] for e in platform.client.get("/api/menu", headers=platform.login("aud")).json()["entries"]
     }

@@ -144,8 +144,8 @@ def list_users(ctx: typer.Context) -> None:
         table = rich_table("Users / 用户", ["username", "roles", "jurisdiction", "grants", "state", "MFA"])
         for user in accounts.list_users(session):
             state = "disabled" if user.disabled else ("locked" if user.locked_until else "active")
-            if user.must_change_password and not user.disabled:
-                state += " (first login pending)"
+            if state == "active" and user.must_change_password:
+                state = "first-login"  # still to change the initial password
             table.add_row(
                 user.username,
                 ", ".join(user.role_names),

@@ -34,8 +34,9 @@ class Settings:
     session_idle_minutes: int = 30
     # A session's last-seen time is written at most this often (a read then writes nothing of its own).
     session_touch_seconds: int = 60
-    # Login attempts per client address and per account name in each window; 429 beyond (api/login_limits.py).
-    login_limit_per_client: int = 30
+    # Login attempts per client address and per account name in each window (successful ones are given back);
+    # 429 beyond (api/login_limits.py).
+    login_limit_per_client: int = 10
     login_limit_per_account: int = 10
     login_limit_window_seconds: int = 60
     # Request bodies are refused (413) past these sizes before they are parsed (api/body_limit.py); the event
@@ -113,17 +114,17 @@ class Settings:
             "lockout_failures",
             "lockout_minutes",
             "session_idle_minutes",
-        ):
-            if v := env.get(ENV_PREFIX + name.upper()):
-                kwargs[name] = int(v)
-        if v := env.get(ENV_PREFIX + "AUDIT_CHECKPOINT_DIR"):
-            kwargs["audit_checkpoint_dir"] = Path(v)
             "session_touch_seconds",
             "login_limit_per_client",
             "login_limit_per_account",
             "login_limit_window_seconds",
             "max_body_bytes",
             "max_event_batch_bytes",
+        ):
+            if v := env.get(ENV_PREFIX + name.upper()):
+                kwargs[name] = int(v)
+        if v := env.get(ENV_PREFIX + "AUDIT_CHECKPOINT_DIR"):
+            kwargs["audit_checkpoint_dir"] = Path(v)
         if v := env.get(ENV_PREFIX + "ALERT_STREAM_ORIGINS"):
             kwargs["alert_stream_origins"] = tuple(v.replace(",", " ").split())
         if v := env.get(ENV_PREFIX + "AUDIT_PUBLIC_KEYS"):

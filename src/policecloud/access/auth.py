@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import math
 import secrets
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -128,6 +129,15 @@ def login(
     return LoginResult(token, user, timedelta(minutes=settings.session_idle_minutes))
 
 
+# Logins verify one password at a time per process: a flood from many addresses (each under its rate limit,
+# policecloud.api.login_limits) then takes at most one core, and an attempt that cannot start soon is refused.
+_ARGON2_GATE = threading.BoundedSemaphore(1)
+_GATE_WAIT_SECONDS = 2.0
+_LOGIN_BUSY = AccessError(
+    503, "login_busy", "Too many logins at once; try again in a few seconds.", "当前登录请求过多，请稍后几秒再试。"
+)
+
+
 def _check_password(
     session: Session, settings: Settings, now: datetime, username: str, password: str
 ) -> tuple[bool, str | None]:
@@ -140,12 +150,17 @@ def _check_password(
         select(User.password_hash, User.disabled, User.locked_until).where(User.username == username)
     ).one_or_none()
     session.commit()  # nothing held from here on
-    if row is None:
-        burn_verification(settings)  # unknown usernames answer as slowly as wrong passwords
+    if row is not None and (row.disabled or (row.locked_until is not None and row.locked_until > now)):
         return False, None
-    if row.disabled or (row.locked_until is not None and row.locked_until > now):
-        return False, None
-    return verify_password(settings, row.password_hash, password), row.password_hash
+    if not _ARGON2_GATE.acquire(timeout=_GATE_WAIT_SECONDS):
+        raise _LOGIN_BUSY
+    try:
+        if row is None:
+            burn_verification(settings)  # unknown usernames answer as slowly as wrong passwords
+            return False, None
+        return verify_password(settings, row.password_hash, password), row.password_hash
+    finally:
+        _ARGON2_GATE.release()
 
 
 def _locked_error(minutes: int) -> AccessError:

@@ -18,7 +18,7 @@ def demo(
     scale: Annotated[str, typer.Option(help="Size of the generated province: tiny | small | medium.")] = "small",
     seed: Annotated[int, typer.Option(help="Seed of the generated province.")] = 1,
     serve: Annotated[bool, typer.Option("--serve/--no-serve", help="Start the web platform at the end.")] = True,
-    replay_speed: Annotated[float, typer.Option(help="Speed of the live replay of a day of events.")] = 60.0,
+    replay_speed: Annotated[float, typer.Option(help="Speed of the live replay of the province's events.")] = 60.0,
 ) -> None:
     """演示 / Demo: generate the province (once), ingest it, create demo users, serve the platform."""
     from policecloud.demo import steps
@@ -62,7 +62,11 @@ def demo(
 
         base = f"http://{settings.host}:{settings.port}"
         start_live_replay(settings, province, base, speed=replay_speed)
-        console.print(f"一张图 / the one map: {base}/map   ·   云搜索 / search: {base}/search   ·   API: {base}/docs")
-        console.print(f"a day of the province's events is replayed at {replay_speed:g}× into the platform")
+        console.print(f"首页 / home: {base}/   ·   一张图 / the one map: {base}/map   ·   云搜索 / search: {base}/search"
+                      f"   ·   API: {base}/docs")  # fmt: skip
+        console.print(
+            f"the province's events are replayed at {replay_speed:g}× into the platform, from just before the first"
+            " event a watchlist matches (an alert on the map within the first minute)"
+        )
         # The replay posts events continuously: a request log would bury the addresses above.
         serve_command(ctx, host=None, port=None, access_log=False)

@@ -62,8 +62,8 @@ def demo(
 
         base = f"http://{settings.host}:{settings.port}"
         start_live_replay(settings, province, base, speed=replay_speed)
-        console.print(f"首页 / home: {base}/   ·   一张图 / the one map: {base}/map   ·   云搜索 / search: {base}/search"
-                      f"   ·   API: {base}/docs")  # fmt: skip
+        console.print(f"首页 / home: {base}/   ·   一张图 / the one map: {base}/map")
+        console.print(f"云搜索 / search: {base}/search   ·   API: {base}/docs")
         console.print(
             f"the province's events are replayed at {replay_speed:g}× into the platform, from just before the first"
             " event a watchlist matches (an alert on the map within the first minute)"

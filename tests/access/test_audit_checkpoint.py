@@ -205,3 +205,17 @@ def test_a_chain_that_does_not_verify_is_not_signed(store_engine, cp_dir, audito
     with Session(store_engine) as session, pytest.raises(ValueError):
         ac.take(session, auditor_key, cp_dir, broken, AUDITOR, NOW)
     assert not cp_dir.exists()
+
+
+def test_verify_reads_one_snapshot_without_holding_up_appends(store_engine):
+    """The commands check a snapshot: appends committed meanwhile neither wait for the walk (SQLite's write lock)
+    nor appear in it (PostgreSQL's READ COMMITTED would show entries beyond the head read first)."""
+    _fill(store_engine, 3)
+    with Session(store_engine) as reader:
+        ac.snapshot(reader)
+        assert audit.verify(reader).head_seq == 3
+        _fill(store_engine, 2)  # another connection appends and commits while the reader's transaction is open
+        report = audit.verify(reader)
+        assert report.ok and report.head_seq == 3 and report.entries == 3
+        reader.rollback()
+        assert audit.verify(reader).head_seq == 5

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from policecloud.access import audit
 from policecloud.access import events as ev
+from policecloud.store.engine import READ_SNAPSHOT
 from policecloud.store.models import AuditEntry
 
 FORMAT = "policecloud-audit-checkpoint/1"
@@ -261,10 +262,16 @@ class CheckReport:
 
 
 def snapshot(session: Session) -> None:
-    """Read what follows as of one moment: on PostgreSQL a REPEATABLE READ transaction, so appends committed
-    during the walk do not look like entries inserted behind the head (SQLite's transactions already are)."""
-    if session.get_bind().dialect.name == "postgresql" and not session.in_transaction():
+    """Read what follows as of one moment, without holding up the writers: on PostgreSQL a REPEATABLE READ
+    transaction (appends committed during the walk must not look like entries inserted behind the head), on
+    SQLite a deferred BEGIN (a WAL snapshot, not the write lock for the length of the walk). End it (rollback)
+    before writing."""
+    if session.in_transaction():
+        return
+    if session.get_bind().dialect.name == "postgresql":
         session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    else:
+        session.connection(execution_options={READ_SNAPSHOT: True})
 
 
 def check(

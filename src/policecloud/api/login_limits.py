@@ -97,9 +97,9 @@ def too_many(retry_after: int) -> AccessError:
 class LoginRateLimit:
     """ASGI middleware applying both limits to ``POST /api/auth/login``; everything else passes untouched."""
 
-    def __init__(self, app: Any, settings: Settings, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, app: Any, settings: Settings, clock: Callable[[], float] | None = None) -> None:
         self.app = app
-        self.clock = clock
+        self._clock = clock  # seconds; by default the application's clock (app.state.clock), so tests move it
         window = settings.login_limit_window_seconds
         self.by_client = WindowLimiter(settings.login_limit_per_client, window)
         self.by_account = WindowLimiter(settings.login_limit_per_account, window)
@@ -108,8 +108,9 @@ class LoginRateLimit:
         if scope["type"] != "http" or scope["method"] != "POST" or scope["path"].rstrip("/") != LOGIN_PATH:
             await self.app(scope, receive, send)
             return
+        clock = self._clock or _app_seconds(scope)
         client = scope["client"][0] if scope.get("client") else ""
-        verdict = self.by_client.hit(client, self.clock())
+        verdict = self.by_client.hit(client, clock())
         if not verdict.allowed:
             await self._refuse(scope, send, verdict, client, "", "rate_limited_client")
             return
@@ -117,9 +118,9 @@ class LoginRateLimit:
         username = _username(body)
         account = username.casefold() if username is not None else None
         if account is not None:
-            verdict = self.by_account.hit(account, self.clock())
+            verdict = self.by_account.hit(account, clock())
             if not verdict.allowed:
-                self.by_client.give_back(client, self.clock())  # refused here, not an attempt at a password
+                self.by_client.give_back(client, clock())  # refused here, not an attempt at a password
                 await self._refuse(scope, send, verdict, client, username or "", "rate_limited_account")
                 return
         status = 0
@@ -132,9 +133,9 @@ class LoginRateLimit:
 
         await self.app(scope, receive, watched)
         if status == 200:  # logged in: the attempt is given back
-            self.by_client.give_back(client, self.clock())
+            self.by_client.give_back(client, clock())
             if account is not None:
-                self.by_account.give_back(account, self.clock())
+                self.by_account.give_back(account, clock())
 
     async def _refuse(self, scope: Scope, send: Send, verdict: Verdict, client: str, username: str, why: str) -> None:
         error = too_many(verdict.retry_after)
@@ -151,10 +152,18 @@ class LoginRateLimit:
         await send({"type": "http.response.body", "body": body})
 
 
+def _app_seconds(scope: Scope) -> Callable[[], float]:
+    state = scope["app"].state if "app" in scope else None
+    app_clock = getattr(state, "clock", None)
+    if app_clock is None:
+        return time.time
+    return lambda: app_clock().timestamp()
+
+
 def _record(state: Any, username: str, client: str, why: str) -> None:
     from policecloud.api.policy import audit_writer
 
-    now = state.clock() if hasattr(state, "clock") else datetime.now(UTC)
+    now = state.clock() if getattr(state, "clock", None) else datetime.now(UTC)
     entry = audit.prepare(ev.LoginFailed(username, why), audit.Actor(username or "anonymous", client), now)
     audit_writer(state).append([entry])
 

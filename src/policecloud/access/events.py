@@ -235,6 +235,7 @@ class AuditSearched(AuditEvent):
     name: ClassVar[str] = "audit.search"
     filters: dict[str, Any]
     result_count: int
+    result_seqs: list[int] = field(default_factory=list)  # the entries shown (their payloads hold personal data)
 
 
 @dataclass(frozen=True)

@@ -96,9 +96,9 @@ def _purpose(access: Access) -> dict[str, str]:
     return access.purpose.as_dict() if access.purpose else {}
 
 
-def _read_audit(access: Access, ids: list[int], query: dict[str, Any]) -> None:
+def _read_audit(access: Access, ids: list[int], query: dict[str, Any], resource: str = "alerts") -> None:
     unmasked = sorted(access.user.unmasked & {"id_number", "phone"})
-    access.audit(ev.PersonalDataRead("alerts", query, ids, _purpose(access), "ok" if ids else "not_found", unmasked))
+    access.audit(ev.PersonalDataRead(resource, query, ids, _purpose(access), "ok" if ids else "not_found", unmasked))
 
 
 @router.get("/api/alerts", summary="Alerts in your jurisdiction, newest first")
@@ -317,6 +317,7 @@ class GeofenceIn(BaseModel):
 def list_geofences(access: Annotated[Access, _READ_LISTS]) -> dict[str, object]:
     stmt = select(Geofence).where(access.user.scope.clause(Geofence.jurisdiction_code)).order_by(Geofence.id)
     rows = list(access.db.execute(stmt).scalars())
+    _read_audit(access, [f.id for f in rows], {}, "geofences")  # a purpose-bound read: audited like any other
     access.commit()
     return {"geofences": [watchlists.geofence_dict(f) for f in rows]}
 

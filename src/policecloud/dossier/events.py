@@ -12,7 +12,8 @@ MAX_LISTED = 500  # entity ids listed per event; ``disclosed_total`` counts them
 
 @dataclass(frozen=True)
 class DossierRead(AuditEvent):
-    """A dossier view: which entity, which part, why, and every entity the answer disclosed."""
+    """A dossier view: which entity, which part, why, every entity the answer disclosed (named in it, or linked
+    to a record it showed: see ``policecloud.dossier.disclosure``) and the records it showed."""
 
     name: ClassVar[str] = "dossier.read"
     view: str  # profile, records, timeline, relations, trajectory
@@ -24,6 +25,9 @@ class DossierRead(AuditEvent):
     purpose: dict[str, str]
     outcome: str  # ok, not_found
     unmasked_fields: list[str] = field(default_factory=list)
+    # The warehouse records whose values the answer showed (``batch:row``), at most MAX_LISTED, and how many.
+    records: list[str] = field(default_factory=list)
+    records_total: int = 0
 
 
 @dataclass(frozen=True)
@@ -50,21 +54,3 @@ class DossierLookup(AuditEvent):
     mode: str
     result_ids: list[str]
     purpose: dict[str, str]
-
-
-def disclosed_ids(answer: Any) -> list[str]:
-    """Every entity id an answer carries (under an ``entity_id`` key anywhere in it), sorted."""
-    found: set[str] = set()
-
-    def walk(value: Any) -> None:
-        if isinstance(value, dict):
-            if isinstance(value.get("entity_id"), str):
-                found.add(value["entity_id"])
-            for item in value.values():
-                walk(item)
-        elif isinstance(value, list):
-            for item in value:
-                walk(item)
-
-    walk(answer)
-    return sorted(found)

@@ -21,6 +21,7 @@ from policecloud.api.policy import Access, requires
 from policecloud.dossier import events as dev
 from policecloud.dossier import profile as prof
 from policecloud.dossier import relations as rel
+from policecloud.dossier.disclosure import disclosed
 from policecloud.dossier.lookup import lookup as lookup_entities
 from policecloud.dossier.reader import DossierSource, Viewer
 from policecloud.dossier.timeline import timeline as entity_timeline
@@ -87,10 +88,11 @@ def _entity(access: Access, cur, viewer: Viewer, entity_id: str, view: str, quer
 
 def _disclose(access: Access, view: str, entity: dict, query: dict[str, Any], answer: Any) -> Any:
     viewer = viewer_of(access)
-    ids = dev.disclosed_ids(answer)
+    ids, keys = _run(access, lambda _s, cur, viewer: disclosed(cur, viewer, answer))
     unmasked = viewer.unmasked_fields
     access.audit(dev.DossierRead(view, entity["entity_id"], entity["entity_type"], query, ids[: dev.MAX_LISTED],
-                                 len(ids), _purpose(access), "ok", unmasked))  # fmt: skip
+                                 len(ids), _purpose(access), "ok", unmasked, keys[: dev.MAX_LISTED],
+                                 len(keys)))  # fmt: skip
     if unmasked:
         access.audit(ev.UnmaskedRead("dossier", unmasked, [entity["entity_id"]], _purpose(access)))
     access.commit()

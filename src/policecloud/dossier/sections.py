@@ -236,13 +236,20 @@ def phone(ctx: Context) -> tuple[dict[str, Any], list[str]]:
         if ctx.has(table, column):
             keys = _keys(ctx, table)
             outside = outside_persons(ctx.cur, ctx.viewer, keys, ctx.entity_id)  # names of persons outside: not
-            names += fetch_dicts(
+            shown = [k for k in keys if k not in outside]
+            names += fetch_dicts(  # with the entities those records name (the audit entry lists them)
                 ctx.cur,
                 f"""SELECT '{table}' AS table_name, t.{column} AS name, list(DISTINCT t.source) AS sources,
-                           count(*)::INTEGER AS records
-                    FROM {table} t WHERE {rows_where([k for k in keys if k not in outside], "t")}
-                      AND t.{column} IS NOT NULL
+                           count(DISTINCT {_key("t")})::INTEGER AS records,
+                           list(DISTINCT l.entity_id ORDER BY l.entity_id) FILTER (WHERE l.entity_id IS NOT NULL)
+                             AS entity_ids
+                    FROM {table} t LEFT JOIN (
+                        SELECT record_key, entity_id FROM links_r WHERE record_key IN (SELECT unnest(?::VARCHAR[]))
+                        AND role IN ('subject', 'caller') AND entity_type IN ('person', 'organization')
+                    ) l ON l.record_key = {_key("t")}
+                    WHERE {rows_where(shown, "t")} AND t.{column} IS NOT NULL
                     GROUP BY ALL ORDER BY records DESC""",
+                [shown],
             )
     section: dict[str, Any] = {"users": groups.get("user"), "named_in_records": names}
     if ctx.has("call110"):

@@ -42,7 +42,8 @@ def search(
     query = audit.AuditQuery(actor, event, since, until, text, after_seq, limit)
     entries = audit.search(access.db, query)
     filters = {k: v for k, v in vars(query).items() if v not in (None, 0)}
-    access.audit(ev.AuditSearched({k: str(v) for k, v in filters.items()}, len(entries)))
+    shown = [e.seq for e in entries]
+    access.audit(ev.AuditSearched({k: str(v) for k, v in filters.items()}, len(entries), shown))
     access.commit()
     return {"entries": [audit.entry_dict(e) for e in entries]}
 

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, WebSocket
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from policecloud.access import audit
 from policecloud.access.auth import authenticate
@@ -168,16 +168,19 @@ async def _refuse(websocket: WebSocket, error: AccessError) -> None:
     try:
         await websocket.send_json({"topic": "error", **error.body()})
         await websocket.close(code=close_code(error), reason=error.code)
-    except RuntimeError:  # the client went away meanwhile
+    except (WebSocketDisconnect, RuntimeError, OSError):  # the client went away meanwhile
         pass
 
 
 async def _until_client_leaves(websocket: WebSocket) -> None:
     """Read and ignore whatever the client sends after the hello; return when it disconnects."""
-    while True:
-        message = await websocket.receive()
-        if message["type"] == "websocket.disconnect":
-            return
+    try:
+        while True:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+    except (WebSocketDisconnect, RuntimeError, OSError):  # the connection is gone however it went
+        return
 
 
 @router.websocket("/api/alerts/stream")
@@ -208,7 +211,7 @@ async def alert_stream(websocket: WebSocket) -> None:
     except AccessError as error:
         await asyncio.to_thread(session.closed_by_server, error)
         await _refuse(websocket, error)
-    except RuntimeError:  # sending to a client that is gone
+    except (WebSocketDisconnect, RuntimeError, OSError):  # sending to a client that is gone
         pass
     finally:
         hub.unsubscribe(viewer)

@@ -39,6 +39,7 @@ class Settings:
     login_limit_per_client: int = 10
     login_limit_per_account: int = 10
     login_limit_window_seconds: int = 60
+    login_refusal_delay_seconds: float = 1.0  # a 429 is answered this much later (slows a looping client)
     # Request bodies are refused (413) past these sizes before they are parsed (api/body_limit.py); the event
     # intake takes batches of up to 5,000 events.
     max_body_bytes: int = 1024 * 1024

@@ -37,7 +37,9 @@ def test_window_limiter_memory_is_bounded():
 
 
 def test_a_client_past_its_limit_gets_429_with_retry_after_and_one_audit_entry(store_engine, clock):
-    platform = Platform(store_engine, clock, login_limit_per_client=3, login_limit_per_account=100)
+    platform = Platform(
+        store_engine, clock, login_limit_per_client=3, login_limit_per_account=100, login_refusal_delay_seconds=0
+    )
     statuses = [_bad_login(platform, f"nobody{i}").status_code for i in range(6)]
     assert statuses == [401, 401, 401, 429, 429, 429]
     refused = _bad_login(platform, "nobody9")
@@ -52,7 +54,9 @@ def test_a_client_past_its_limit_gets_429_with_retry_after_and_one_audit_entry(s
 
 
 def test_an_account_past_its_limit_gets_429_while_others_may_log_in(store_engine, clock):
-    platform = Platform(store_engine, clock, login_limit_per_client=100, login_limit_per_account=2)
+    platform = Platform(
+        store_engine, clock, login_limit_per_client=100, login_limit_per_account=2, login_refusal_delay_seconds=0
+    )
     platform.user("zhang", ["investigator"])
     assert [_bad_login(platform, "zhang").status_code for _ in range(3)] == [401, 401, 429]
     platform.user("lina", ["investigator"])

@@ -10,6 +10,10 @@ one address who log in correctly never use up its budget. Counters are fixed
 windows kept per process, at most ``MAX_KEYS`` keys per kind (the oldest forgotten first), so memory stays
 bounded whatever names and addresses a flood uses. Several server processes each count on their own.
 
+A refusal is answered after ``login_refusal_delay_seconds`` (1 s; an asynchronous wait, no thread or CPU held):
+a client that waits for each answer — every browser, most scripts — then sends at most one attempt per second
+per connection, instead of hundreds of cheap refusals a second that would still cost the server its CPU.
+
 Refusals are audited without letting the audit log flood in turn: one ``auth.login_failed`` entry (reason
 ``rate_limited_client`` / ``rate_limited_account``) for the first refusal of a key in a window, none for the
 rest of that window.
@@ -100,6 +104,7 @@ class LoginRateLimit:
     def __init__(self, app: Any, settings: Settings, clock: Callable[[], float] | None = None) -> None:
         self.app = app
         self._clock = clock  # seconds; by default the application's clock (app.state.clock), so tests move it
+        self.delay = settings.login_refusal_delay_seconds
         window = settings.login_limit_window_seconds
         self.by_client = WindowLimiter(settings.login_limit_per_client, window)
         self.by_account = WindowLimiter(settings.login_limit_per_account, window)
@@ -139,6 +144,8 @@ class LoginRateLimit:
 
     async def _refuse(self, scope: Scope, send: Send, verdict: Verdict, client: str, username: str, why: str) -> None:
         error = too_many(verdict.retry_after)
+        if self.delay > 0:
+            await anyio.sleep(self.delay)
         if verdict.first_refusal:
             try:
                 await anyio.to_thread.run_sync(_record, scope["app"].state, username, client, why)

@@ -13,6 +13,7 @@ const PC = (() => {
     person: "人员", vehicle: "车辆", organization: "单位", phone: "电话", house: "房屋", address: "标准地址",
     call110: "110警情", criminal_case: "刑事案件", sources: "来源", records_n: "{n} 条记录",
     first_seen: "首次出现", last_seen: "最近出现", outside_scope: "辖区外",
+    new_password: "新密码（至少12位，字母与数字或符号）", password_set: "密码已修改，请用新密码和新的动态口令重新登录。",
   }, en: {
     site_brand: "Police cloud · Tracking", search: "Search", logout: "Log out", purpose: "Purpose", change: "Change",
     login: "Log in", username: "Username", password: "Password", totp: "One-time code (if required)",
@@ -23,6 +24,8 @@ const PC = (() => {
     vehicle: "Vehicle", organization: "Organization", phone: "Phone", house: "House", address: "Address",
     call110: "110 call", criminal_case: "Criminal case", sources: "Sources", records_n: "{n} records",
     first_seen: "First seen", last_seen: "Last seen", outside_scope: "outside jurisdiction",
+    new_password: "New password (12+ characters, letters with digits or symbols)",
+    password_set: "Password changed: log in again with the new password (and a new one-time code).",
   } };
   const state = {
     lang: localStorage.getItem("pc_lang") || "zh-CN",
@@ -86,7 +89,7 @@ const PC = (() => {
   class ApiError extends Error {
     constructor(status, body) {
       super((state.lang === "en" ? body.message : body.message_zh) || body.message || `HTTP ${status}`);
-      this.status = status; this.code = body.error;
+      this.status = status; this.code = body.error; this.body = body;
     }
   }
 
@@ -123,14 +126,22 @@ const PC = (() => {
       const body = { username: form.get("username"), password: form.get("password"), client: "api" };
       if (form.get("totp")) body.totp = form.get("totp");
       try {
+        if (state.firstLogin) { await changeFirstPassword(form); return; }
         const reply = await api("/api/auth/login", { method: "POST", body, personal: false });
+        if (reply.must_change_password) { askNewPassword(reply.token); return; }
         state.token = reply.token;
         sessionStorage.setItem("pc_token", reply.token);
         setPurpose(form.get("purpose"));
         $("#login").hidden = true;
         $("#login-error").textContent = "";
         state.onLogin();
-      } catch (error) { $("#login-error").textContent = error.message; }
+      } catch (error) {
+        $("#login-error").textContent = error.message;
+        if (error.code === "mfa_enrolment_required") {  // first login: the user enrols the offered secret
+          $("#login-error").style.whiteSpace = "pre-line";
+          $("#login-error").textContent += `\n${error.body.totp_secret}\n${error.body.totp_uri}`;
+        }
+      }
     });
     $("#lang").addEventListener("click", () => {
       state.lang = state.lang === "zh-CN" ? "en" : "zh-CN";
@@ -148,6 +159,29 @@ const PC = (() => {
     });
     applyLanguage();
     if (state.token && state.purpose) onLogin(); else showLogin();
+  }
+
+  /* A new account's session may only change the password (the server refuses everything else): ask for it. */
+  function askNewPassword(token) {
+    state.firstLogin = token;
+    const field = el("input", { type: "password", name: "new_password", autocomplete: "new-password",
+      required: true, placeholder: t("new_password"), "aria-label": t("new_password") });
+    $("#login-form [name=password]").after(field);
+    field.focus();
+    $("#login-error").textContent = t("new_password");
+  }
+
+  async function changeFirstPassword(form) {
+    const saved = state.token;
+    state.token = state.firstLogin;
+    try {
+      await api("/api/auth/password", { method: "POST", personal: false,
+        body: { current_password: form.get("password"), new_password: form.get("new_password") } });
+      state.firstLogin = null;
+      $("#login-form [name=new_password]").remove();
+      $("#login-form").reset();
+      $("#login-error").textContent = t("password_set");
+    } finally { state.token = saved; }
   }
 
   /* A link to an entity's dossier, or its caption alone when it lies outside the reader's jurisdiction. */

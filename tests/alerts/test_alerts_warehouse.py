@@ -23,7 +23,7 @@ def test_accepted_events_reach_the_warehouse_once(platform):
         ("checkpoint_pass:P1", "鄂A12345", "live", "events-000000000000", 0),
         ("checkpoint_pass:P2", "鄂A54321", "live", "events-000000000000", 2),
     ]
-    stays = warehouse.sql(f"SELECT id_number, county, row FROM {warehouse.scan('hotel_stay')}")
-    assert stays == [("421024196508216628", "420107", 1)]
+    stays = warehouse.sql(f"SELECT id_number, hotel_id, row FROM {warehouse.scan('hotel_stay')}")
+    assert stays == [("421024196508216628", "91420107MA2NW7P71H", 1)]
     platform.post_events(feed, [checkpoint_pass(3, "鄂A12345")])  # a new segment after the seal
     assert platform.service.flush_warehouse() == ["events-000000000003"]

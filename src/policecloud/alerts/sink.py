@@ -23,8 +23,9 @@ from policecloud.warehouse import Warehouse
 
 SOURCE = "live"  # the partition and lineage value of every event that came through the live intake
 PARTITIONS = ["source", "day"]  # the layout ingestion gives the event tables
+# What the intake keeps of each event (alerts/intake.py), as read back from the log.
 _COMMON = {"id": "VARCHAR", "kind": "VARCHAR", "time": "TIMESTAMPTZ", "place": "VARCHAR", "county": "VARCHAR"}
-TABLES = {
+_FIELDS = {
     "checkpoint_pass": {"plate": "VARCHAR", "plate_color": "VARCHAR", "direction": "INTEGER", "speed": "INTEGER"},
     "hotel_stay": {
         "place_name": "VARCHAR",
@@ -41,20 +42,87 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def _code_map(column: str, codes: dict[str, str]) -> str:
+    cases = " ".join(f"WHEN {_literal(code)} THEN {_literal(value)}" for code, value in codes.items())
+    return f"CASE CAST({column} AS VARCHAR) {cases} END"
+
+
+# The GA codes checkpoint gateways send, as the checkpoint mappings translate them (mappings/checkpoint_passes*.yaml).
+_DIRECTION = {"1": "westbound", "2": "eastbound", "3": "northbound", "4": "southbound"}
+_PLATE_COLOR = {"0": "white", "1": "yellow", "2": "blue", "3": "black", "5": "green", "6": "yellow_green"}
+# Each table's columns as ingestion lands the same table (the standard model's properties, same names and types):
+# readers of a table (the event index, resolution, dossiers) then find the same columns in every batch — the
+# sink's own names (``place``, ``time`` for a stay) once made the event index refuse the table.
+TABLES: dict[str, dict[str, str]] = {
+    "checkpoint_pass": {
+        "time": '"time"',
+        "checkpoint_id": "place",
+        "plate": "plate",
+        "plate_color": _code_map("plate_color", _PLATE_COLOR),
+        "direction": _code_map("direction", _DIRECTION),
+        "speed": "CAST(speed AS DOUBLE)",
+    },
+    "hotel_stay": {
+        "start": '"time"',
+        "end": "CAST(NULL AS TIMESTAMPTZ)",  # a check-in: the check-out is not known yet
+        "id_number": "id_number",
+        "name": "name",
+        "hotel_id": "place",
+        "room": "room",
+    },
+    "camera_detection": {
+        "time": '"time"',
+        "camera_id": "place",
+        "object": "object",
+        "plate": "plate",
+        "color": "color",
+    },
+}
+
+
 def segment_query(path: Path, start: int, batch_id: str, kind: str) -> str:
-    columns = {**_COMMON, **TABLES[kind]}
+    columns = {**_COMMON, **_FIELDS[kind]}
     spec = "{" + ", ".join(f"{_literal(k)}: {_literal(v)}" for k, v in columns.items()) + "}"
-    fields = ", ".join(f'"{name}"' for name in columns if name != "kind")
+    fields = ", ".join(f'{expression} AS "{name}"' for name, expression in TABLES[kind].items())
     return (
-        f"SELECT {fields}, CAST(\"time\" AT TIME ZONE 'Asia/Shanghai' AS DATE) AS day, {_literal(SOURCE)} AS source, "
-        f"{_literal(batch_id)} AS batch, row FROM ("
+        f"SELECT id, {fields}, CAST(\"time\" AT TIME ZONE 'Asia/Shanghai' AS DATE) AS day, "
+        f"{_literal(SOURCE)} AS source, {_literal(batch_id)} AS batch, row FROM ("
         f"SELECT *, {start - 1} + row_number() OVER () AS row FROM read_json({_literal(str(path))}, "
         f"format='newline_delimited', columns={spec})) WHERE kind = {_literal(kind)}"
     )
 
 
+_FORMER = "place"  # a column only the sink's former batches have (its own names, before issue 13)
+_upgraded: set[str] = set()  # warehouse roots whose former batches this process has already rewritten
+
+
+def upgrade_former_batches(warehouse: Warehouse) -> list[str]:
+    """Rewrite the live batches written with the sink's former column names to the ingested tables' names
+    (the same projection as :func:`segment_query`, over the old files); returns the batch ids rewritten.
+
+    Done once per process and warehouse, at the first flush, and by ``policecloud warehouse repair``: a
+    warehouse the old sink wrote is then read like any other (the event index refused its ``hotel_stay``).
+    """
+    import pyarrow.parquet as pq
+
+    rewritten = []
+    for info in list(warehouse.batches()):
+        if info.meta.get("source") != SOURCE:
+            continue
+        for table, names in info.files.items():
+            if table in TABLES and names and _FORMER in pq.read_schema(Path(warehouse.root) / names[0]).names:
+                fields = ", ".join(f'{expression} AS "{name}"' for name, expression in TABLES[table].items())
+                warehouse.rewrite(info.batch_id, table, f"id, {fields}, batch, row")
+                rewritten.append(info.batch_id)
+    return sorted(set(rewritten))
+
+
 def flush_sealed(bus: LocalLogBus, warehouse: Warehouse) -> list[str]:
     """Copy every sealed segment not yet in the warehouse; returns the batch ids written."""
+    root = str(Path(warehouse.root).resolve())
+    if root not in _upgraded:
+        upgrade_former_batches(warehouse)
+        _upgraded.add(root)
     written = []
     pending = [(s, c) for s, c in bus.sealed_segments() if not warehouse.is_committed(f"events-{s:012d}")]
     if not pending:

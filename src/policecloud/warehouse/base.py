@@ -79,6 +79,10 @@ class Warehouse(abc.ABC):
     def sql(self, query: str, params: Sequence[Any] | None = None) -> list[tuple]:
         """Run a query over the committed tables (each a view of its name) and fetch all rows."""
 
+    def rewrite(self, batch_id: str, table: str, select: str) -> list[str]:
+        """Rewrite a committed batch's files of ``table`` through ``select`` (engine SQL), in place of the old."""
+        raise WarehouseError(f"the {type(self).__name__} engine cannot rewrite a batch")
+
     @abc.abstractmethod
     def recover(self) -> int:
         """Remove what interrupted batches left behind; returns the number of files removed."""

@@ -29,7 +29,12 @@ def repair(
     root = warehouse or settings_of(ctx).warehouse_dir
     if not (root / "_batches").is_dir():
         raise fail(f"no warehouse in {root} / 此处没有数据仓库")
-    report = DuckDBWarehouse(root).repair()  # the engine, not open_warehouse: that would repair silently
+    engine = DuckDBWarehouse(root)
+    report = engine.repair()  # the engine, not open_warehouse: that would repair silently
+    from policecloud.alerts.sink import upgrade_former_batches  # the live sink's former column names
+
+    for batch_id in upgrade_former_batches(engine):
+        console.print(f"live batch {batch_id}: columns renamed as ingestion names them")
     for old, new in report.moved:
         console.print(f"moved {old} → {', '.join(new) or '(no rows)'}")
     for problem in report.unrepairable:

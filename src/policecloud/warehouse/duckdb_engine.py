@@ -319,11 +319,8 @@ class DuckDBWarehouse(Warehouse):
 
         The file is read with its own path's partition values; a key of the layout that its path lacks comes
         from the file's column of that name (the live sink kept ``source`` as a column), else from the batch's
-        meta. DuckDB's partitioned writer lays the rows out (one file per partition value found). The new
-        files are renamed into place, then the commit record is replaced — the one atomic step — and only then
-        are the old files deleted: a crash before the record leaves the old layout (and stray new files that
-        recovery removes), a crash after it leaves old files no record lists (removed likewise). Running it
-        again finds nothing to do.
+        meta. DuckDB's partitioned writer lays the rows out (one file per partition value found). The swap of
+        files and record is :meth:`_swap_files`. Running it again finds nothing to do.
         """
         report = RepairReport()
         records = {r["batch_id"]: r for r in self._records()}
@@ -338,61 +335,115 @@ class DuckDBWarehouse(Warehouse):
             con = connect()
             try:
                 for n, item in enumerate(items):
-                    new = self._relayout(con, item, record.get("meta", {}), staging, f"{batch_id}_r{n}")
+                    new = self._relayout(con, item.file, item.table, item.layout, record.get("meta", {}), staging,
+                                         f"{batch_id}_r{n}")  # fmt: skip
                     if new is None:
                         report.unrepairable.append(item.describe())
                     else:
                         replaced[item.file] = new
             finally:
                 con.close()
-            if not replaced:
-                shutil.rmtree(staging, ignore_errors=True)
-                continue
-            for staged in sorted(staging.rglob("*.parquet")):
-                final = self.root / staged.relative_to(staging)
-                final.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(staged, final)
-            for directory in {(self.root / f).parent for fs in replaced.values() for f in fs}:
-                _fsync_dir(directory)
-            for table, names in record["files"].items():
-                record["files"][table] = [new for name in names for new in replaced.get(name, [name])]
             record.setdefault("meta", {})["relaid"] = sorted(replaced)
-            write_json_atomic(self.root / "_batches" / f"{batch_id}.json", record, sort_keys=True)
-            _fsync_dir(self.root / "_batches")
-            for old, new in replaced.items():
-                (self.root / old).unlink(missing_ok=True)
-                report.moved.append((old, new))
-            shutil.rmtree(staging, ignore_errors=True)
+            self._swap_files(record, replaced, staging)
+            report.moved.extend(replaced.items())
         return report
+
+    def rewrite(self, batch_id: str, table: str, select: str) -> list[str]:
+        """Rewrite the committed files of ``table`` in ``batch_id`` as ``SELECT <select> FROM <file>`` (the file
+        read with its partition columns), under the table's layout; returns the new files.
+
+        For a writer whose earlier batches carry columns it no longer writes (the live sink's own column names
+        before issue 13): the batch keeps its id, rows and place in commit order; its record is replaced
+        atomically (:meth:`_swap_files`). ``select`` must not name the partition columns: they are kept.
+        """
+        with self._lock():
+            self._recover_locked(repair=False)
+            records = {r["batch_id"]: r for r in self._records()}
+            if batch_id not in records:
+                raise WarehouseError(f"no committed batch {batch_id!r}")
+            record = json.loads(json.dumps(records[batch_id]))
+            layout = partition_layout.layouts(list(records.values())).get(table, ())
+            staging = self.root / "_staging" / f"_rewrite-{batch_id}"
+            shutil.rmtree(staging, ignore_errors=True)
+            replaced: dict[str, list[str]] = {}
+            con = connect()
+            try:
+                for n, name in enumerate(record["files"].get(table, [])):
+                    new = self._relayout(con, name, table, layout, {}, staging, f"{batch_id}_w{n}", select)
+                    if new is None:
+                        raise WarehouseError(f"{name} has no value for a partition key of {table}")
+                    replaced[name] = new
+                staged = sorted(staging.rglob("*.parquet"))
+                columns = [d[0] for d in con.execute(f"DESCRIBE SELECT * FROM read_parquet({_quote(staged[0])})")
+                           .fetchall()] if staged else []  # fmt: skip
+            finally:
+                con.close()
+            record.setdefault("columns", {})[table] = [*columns, *layout]
+            self._swap_files(record, replaced, staging)
+            return [f for names in replaced.values() for f in names]
+
+    def _swap_files(self, record: dict[str, Any], replaced: Mapping[str, list[str]], staging: Path) -> None:
+        """Put the files staged for ``replaced`` in place and the changed ``record`` over the batch's record.
+
+        The new files are renamed into place, then the commit record is replaced — the one atomic step — and
+        only then are the old files deleted: a crash before the record leaves the old files (and stray new ones
+        that recovery removes), a crash after it leaves old files no record lists (removed likewise).
+        """
+        if not replaced:
+            shutil.rmtree(staging, ignore_errors=True)
+            return
+        for staged in sorted(staging.rglob("*.parquet")):
+            final = self.root / staged.relative_to(staging)
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(staged, final)
+        for directory in {(self.root / f).parent for fs in replaced.values() for f in fs}:
+            _fsync_dir(directory)
+        for table, names in record["files"].items():
+            record["files"][table] = [new for name in names for new in replaced.get(name, [name])]
+        write_json_atomic(self.root / "_batches" / f"{record['batch_id']}.json", record, sort_keys=True)
+        _fsync_dir(self.root / "_batches")
+        for old, new in replaced.items():
+            if old not in new:
+                (self.root / old).unlink(missing_ok=True)
+        shutil.rmtree(staging, ignore_errors=True)
 
     def _relayout(
         self,
         con: duckdb.DuckDBPyConnection,
-        item: partition_layout.Misplaced,
+        file: str,
+        table: str,
+        layout: partition_layout.Layout,
         meta: Mapping[str, Any],
         staging: Path,
         stem: str,
+        select: str = "*",
     ) -> list[str] | None:
-        """Write the rows of a misplaced file under ``staging/<table>/<layout>/``; the new relative paths, or
-        None when a key of the layout has no value to be found."""
-        source = f"read_parquet({_quote(self.root / item.file)}, hive_partitioning = true)"
+        """Write ``SELECT <select>`` of a committed file's rows under ``staging/<table>/<layout>/``; the new
+        relative paths, or None when a key of the layout has no value to be found."""
+        source = f"read_parquet({_quote(self.root / file)}, hive_partitioning = true)"
         present = {d[0] for d in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
-        added = []
-        for key in item.layout:
-            if key not in present:
-                if meta.get(key) is None:
-                    return None
+        kept, added = [], []  # partition columns the file has, and those its batch's meta gives
+        for key in layout:
+            if key in present:
+                kept.append(_ident(key))
+            elif meta.get(key) is not None:
                 added.append(f"{_quote(str(meta[key]))} AS {_ident(key)}")
-        query = f"SELECT *{''.join(', ' + a for a in added)} FROM {source}"
-        target = staging / item.table
+            else:
+                return None
+        listed = ["*"] if select == "*" else [select, *kept]  # ``*`` has the file's partition columns already
+        query = f"SELECT {', '.join([*listed, *added])} FROM {source}"
+        target = staging / table
         target.mkdir(parents=True, exist_ok=True)
-        cols = ", ".join(_ident(c) for c in item.layout)
-        con.execute(
-            f"COPY ({query}) TO {_quote(target)} ({_OPTIONS}, PARTITION_BY ({cols}), "
-            f"FILENAME_PATTERN {_quote(stem + '_{i}')}, OVERWRITE_OR_IGNORE)"
-        )
+        if layout:
+            cols = ", ".join(_ident(c) for c in layout)
+            con.execute(
+                f"COPY ({query}) TO {_quote(target)} ({_OPTIONS}, PARTITION_BY ({cols}), "
+                f"FILENAME_PATTERN {_quote(stem + '_{i}')}, OVERWRITE_OR_IGNORE)"
+            )
+        else:
+            con.execute(f"COPY ({query}) TO {_quote(target / (stem + '_0.parquet'))} ({_OPTIONS})")
         written = sorted(p.relative_to(staging).as_posix() for p in target.rglob(f"{stem}_*.parquet"))
-        if any(partition_layout.keys_of(w) != item.layout for w in written):
+        if any(partition_layout.keys_of(w) != layout for w in written):
             return None
         return written
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from api_support import PURPOSE
 
 REASON = "联合专案行动需要跨区核查"
@@ -18,6 +19,7 @@ def _grant(platform, headers, user_id, code, **extra):
     return platform.client.post(f"/api/users/{user_id}/jurisdictions", json=body, headers=headers)
 
 
+@pytest.mark.parametrize("store_kind", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def test_a_prefecture_admin_cannot_grant_the_province_to_an_analyst_or_itself(platform):
     sec_id = platform.user("sec.wuhan", ["secadmin"], "420100")
     analyst_id = platform.user("chen.jing", ["analyst"], "420111")
@@ -61,6 +63,7 @@ def test_a_default_grant_ends_after_30_days(platform):
     assert _person(platform, platform.login("chen.jing"), person).status_code == 404
 
 
+@pytest.mark.parametrize("store_kind", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def test_a_revoked_grant_stops_counting_at_once(platform):
     platform.user("sec.wuhan", ["secadmin"], "420100")
     analyst_id = platform.user("chen.jing", ["analyst"], "420111")

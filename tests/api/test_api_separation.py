@@ -48,6 +48,7 @@ def test_admin_roles_are_not_given_through_the_api(platform):
         platform.clock.advance(seconds=30)  # a fresh TOTP step for the next login
 
 
+@pytest.mark.parametrize("store_kind", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def test_no_admin_acts_on_another_admins_account(platform):
     platform.user("sys", ["sysadmin"], "420000")
     platform.user("sec", ["secadmin"], "420000")
@@ -98,6 +99,7 @@ def _login(platform, username, password, totp=None):
     return platform.client.post("/api/auth/login", json=body)
 
 
+@pytest.mark.parametrize("store_kind", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def test_first_login_enrols_the_factor_and_changes_the_password_before_anything_else(platform):
     """The reported chain: an account the system administrator created is of no use to them."""
     platform.user("sys", ["sysadmin"], "420100")

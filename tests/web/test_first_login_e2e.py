@@ -81,3 +81,18 @@ def test_a_new_user_enrols_and_chooses_a_password_in_the_browser(server, browser
     with Session(server.engine) as session:
         user = accounts.get_user(session, "liu.yang")
         assert user.must_change_password is False and user.totp_secret == secret
+
+
+def test_the_one_map_shows_the_enrolment_and_sends_a_new_user_to_the_home_page(server, browser):
+    browser.send("Page.enable")
+    browser.send("Page.navigate", url=f"{server.url}/map")
+    browser.wait_for("document.querySelector('#login') && !document.querySelector('#login').hidden")
+    _fill(browser, "#login-form [name=username]", "liu.yang")
+    _fill(browser, "#login-form [name=password]", INITIAL)
+    _submit(browser)
+    browser.wait_for("document.querySelector('#login-error').textContent.includes('otpauth://')")
+    secret = re.search(r"secret=([A-Z2-7]+)", browser.evaluate("document.querySelector('#login-error').textContent"))
+    _fill(browser, "#login-form [name=totp]", totp_now(secret.group(1), datetime.now(UTC)))
+    _submit(browser)
+    browser.wait_for("document.querySelector('#login-error').textContent.includes('首页')")
+    assert not browser.evaluate("document.querySelector('#login').hidden")

@@ -13,6 +13,7 @@ const I18N = {
     last_seen: "最近发现", hits: "命中次数", status: "状态", assigned: "指派", close_note: "请输入办结说明：",
     vehicle: "车辆", person: "人员", phone: "手机", geofence: "电子围栏",
     new: "新预警", acknowledged: "已签收", closed: "已办结", checkpoint: "卡口", camera: "摄像机", unit: "警力",
+    first_login: "首次登录须先修改初始密码：请在首页（/）登录并设置新密码。",
   },
   en: {
     title: "Hubei Public Security · One map", offline: "offline", online: "live", bigscreen: "Big screen",
@@ -25,6 +26,7 @@ const I18N = {
     status: "Status", assigned: "Assigned", close_note: "Note for closing:", vehicle: "Vehicle", person: "Person",
     phone: "Phone", geofence: "Geofence", new: "new", acknowledged: "acknowledged", closed: "closed",
     checkpoint: "Checkpoint", camera: "Camera", unit: "Police unit",
+    first_login: "First login: choose your own password on the home page (/) first.",
   },
 };
 
@@ -54,9 +56,10 @@ async function api(path, options = {}) {
   if (state.token) headers.Authorization = `Bearer ${state.token}`;
   if (options.personal) headers["X-Purpose"] = encodeURIComponent(state.purpose || "");
   const response = await fetch(path, { ...options, headers });
-  if (response.status === 401) { showLogin(); throw new Error("unauthenticated"); }
+  const login = path === "/api/auth/login";  // its 401s explain themselves (wrong code, enrolment offered)
+  if (response.status === 401 && !login) { showLogin(); throw new Error("unauthenticated"); }
   const body = await response.json();
-  if (!response.ok) throw new Error(state.lang === "en" ? body.message : body.message_zh);
+  if (!response.ok) throw Object.assign(new Error(state.lang === "en" ? body.message : body.message_zh), { body });
   return body;
 }
 
@@ -74,13 +77,20 @@ $("#login-form").addEventListener("submit", async (event) => {
   if (form.get("totp")) body.totp = form.get("totp");
   try {
     const reply = await api("/api/auth/login", { method: "POST", body: JSON.stringify(body) });
+    if (reply.must_change_password) { $("#login-error").textContent = t("first_login"); return; }
     state.token = reply.token;
     state.purpose = form.get("purpose");
     sessionStorage.setItem("pc_token", state.token);
     sessionStorage.setItem("pc_purpose", state.purpose);
     $("#login").hidden = true;
     start();
-  } catch (error) { $("#login-error").textContent = error.message; }
+  } catch (error) {
+    $("#login-error").textContent = error.message;
+    if (error.body && error.body.error === "mfa_enrolment_required") {  // first login: the user enrols this secret
+      $("#login-error").style.whiteSpace = "pre-line";
+      $("#login-error").textContent += `\n${error.body.totp_secret}\n${error.body.totp_uri}`;
+    }
+  }
 });
 
 $("#logout").addEventListener("click", async () => {

@@ -15,12 +15,14 @@ and push instead of stalling them — it was a visible bump in the alert latency
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from policecloud.alerts.bus import LocalLogBus
 from policecloud.model.vectorized import connect
 from policecloud.warehouse import Warehouse
 
+log = logging.getLogger(__name__)
 SOURCE = "live"  # the partition and lineage value of every event that came through the live intake
 PARTITIONS = ["source", "day"]  # the layout ingestion gives the event tables
 # What the intake keeps of each event (alerts/intake.py), as read back from the log.
@@ -121,8 +123,11 @@ def flush_sealed(bus: LocalLogBus, warehouse: Warehouse) -> list[str]:
     """Copy every sealed segment not yet in the warehouse; returns the batch ids written."""
     root = str(Path(warehouse.root).resolve())
     if root not in _upgraded:
-        upgrade_former_batches(warehouse)
-        _upgraded.add(root)
+        _upgraded.add(root)  # tried once: a batch that cannot be rewritten must not stop the copies below
+        try:
+            upgrade_former_batches(warehouse)
+        except Exception:
+            log.exception("rewriting the sink's former batches failed; `policecloud warehouse repair` retries")
     written = []
     pending = [(s, c) for s, c in bus.sealed_segments() if not warehouse.is_committed(f"events-{s:012d}")]
     if not pending:

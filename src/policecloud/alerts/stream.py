@@ -42,7 +42,7 @@ from policecloud.access.purpose import Purpose, parse_purpose
 from policecloud.alerts import events as aev
 from policecloud.alerts.push import Viewer, shown_to
 from policecloud.alerts.routes import service_of
-from policecloud.api.policy import SESSION_COOKIE
+from policecloud.api.policy import SESSION_COOKIE, audit_writer
 
 router = APIRouter(tags=["alerts"])
 HELLO_TIMEOUT_S = 10.0
@@ -59,7 +59,9 @@ _CLOSE_CODES = {400: 4400, 401: 4401, 403: 4403}
 
 
 def close_code(error: AccessError) -> int:
-    return _CLOSE_CODES.get(error.status, 4400)
+    """4400 / 4401 / 4403 for the client's errors; 1011 (server error) when the server cannot go on (the audit
+    log could not record a batch: it is not sent)."""
+    return 1011 if error.status >= 500 else _CLOSE_CODES.get(error.status, 4400)
 
 
 def origin_allowed(websocket: WebSocket, allowed: tuple[str, ...]) -> bool:
@@ -137,10 +139,10 @@ class StreamSession:
         return principal
 
     def _append(self, event: AuditEvent) -> None:
+        """Through the process's audit writer (group commit with the reads); durable when it returns."""
         assert self.principal is not None
-        with self.state.sessionmaker() as db:
-            audit.append(db, event, audit.Actor(self.principal.username, self.client), self.state.clock())
-            db.commit()
+        entry = audit.prepare(event, audit.Actor(self.principal.username, self.client), self.state.clock())
+        audit_writer(self.state).append([entry])
 
     def open(self) -> Principal:
         principal = self.check()

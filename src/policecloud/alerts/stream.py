@@ -26,6 +26,7 @@ tests/alerts/test_alerts_stream_session.py cover this route's rules.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -162,7 +163,9 @@ class StreamSession:
         return shown
 
     def closed_by_server(self, error: AccessError) -> None:
-        if self.principal is not None:
+        if self.principal is None or error.status >= 500:  # the audit log itself failed: nothing more to record
+            return
+        with contextlib.suppress(AccessError):  # the audit log failed meanwhile: the stream closes all the same
             self._append(aev.AlertStreamClosed(error.code, close_code(error)))
 
 

@@ -36,6 +36,7 @@ def test_a_read_does_not_wait_for_the_write_lock(store_engine, clock):
         reader.join()
 
 
+@pytest.mark.parametrize("store_kind", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def test_concurrent_audited_reads_make_one_entry_each_in_an_intact_chain(store_engine, clock):
     platform = Platform(store_engine, clock)
     headers = platform.issue_token(platform.user("zhang", ["investigator"]), "tok-zhang")

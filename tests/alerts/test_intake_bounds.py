@@ -91,3 +91,13 @@ def test_the_quarantine_never_grows_past_its_size(tmp_path):
     # Only the one-line summaries of each refused batch come after the cap is reached.
     assert path.stat().st_size <= 20_000 + 20 * 200
     assert quarantine.dropped > 900
+
+
+def test_control_characters_are_refused():
+    # A NUL in a hotel name once accepted would be an event PostgreSQL cannot store: refused at the door.
+    stay = {"kind": "hotel_stay", "id": "H1", "time": "2026-10-03 08:00:00", "hotel": "91420111MA4K12345H",
+            "hotel_name": "东湖\x00宾馆", "id_number": "420111199001011237", "name": "张伟"}  # fmt: skip
+    assert _rejections([stay, {**checkpoint_pass(2, "鄂A12345"), "plate_color": "\x1b"}]) == [
+        (0, "hotel_name", "control_character"),
+        (1, "plate_color", "control_character"),
+    ]

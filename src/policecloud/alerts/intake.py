@@ -32,6 +32,7 @@ _DIGITS = re.compile(r"[0-9]+")  # ASCII only: ``\d`` also matches full-width an
 MAX_FIELD_CHARS = 256
 MAX_FIELD_NAME_CHARS = 64  # unknown field names are echoed in the reply and the quarantine: clipped
 _SCALARS = (str, int, float, bool)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # no field of a device's event holds a control character
 
 
 @dataclass
@@ -164,6 +165,8 @@ def normalize(raw: Any) -> dict[str, Any]:
             raise _Invalid(name, "not_a_value")
         if isinstance(value, str) and len(value) > MAX_FIELD_CHARS:
             raise _Invalid(name, "too_long")
+        if isinstance(value, str) and _CONTROL.search(value):  # a NUL cannot be stored in PostgreSQL text
+            raise _Invalid(name, "control_character")
     source_id = str(raw.get("id") or "").strip()
     if not _SOURCE_ID.fullmatch(source_id):
         raise _Invalid("id", "format" if source_id else "missing")

@@ -7,6 +7,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from policecloud.access.errors import AccessError
@@ -50,6 +51,21 @@ def install_error_handlers(app: FastAPI) -> None:
                 "problems": problems,
             },
             status_code=422,
+        )
+
+    @app.exception_handler(DataError)
+    async def _unstorable(request: Request, exc: DataError) -> JSONResponse:
+        # The database refused a value the request brought (PostgreSQL: a NUL character in text, a number past
+        # its column's range): the client's input, not a server fault; the unit of work was rolled back.
+        log.warning("refused a value the database cannot take in %s %s: %s", request.method, request.url.path,
+                    str(exc.orig).splitlines()[0] if exc.orig else type(exc).__name__)  # fmt: skip
+        return JSONResponse(
+            {
+                "error": "invalid_value",
+                "message": "A value in the request cannot be stored or searched (e.g. a NUL character).",
+                "message_zh": "请求中含有无法存储或查询的值（例如空字符 NUL）。",
+            },
+            status_code=400,
         )
 
     @app.exception_handler(Exception)

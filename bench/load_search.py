@@ -17,6 +17,7 @@ end (also on errors). Run it against an older checkout for the baseline with PYT
 
     python bench/load_search.py --data-dir /tmp/tiny                 # 20 s per scenario
     PYTHONPATH=/tmp/before/src python bench/load_search.py --data-dir /tmp/tiny --label before
+    python bench/load_search.py --data-dir /tmp/tiny --baseline-src /tmp/before/src   # both, then side by side
 """
 
 from __future__ import annotations
@@ -212,13 +213,47 @@ def main() -> None:
     parser.add_argument("--label", default="current")
     parser.add_argument("--json", type=Path, help="Also write the figures here.")
     parser.add_argument("--keep", action="store_true", help="Keep the work directory (locust logs, store).")
+    parser.add_argument("--baseline-src", type=Path, help="Also run the scenarios on this checkout's src first.")
     args = parser.parse_args()
+    baseline = run_baseline(args) if args.baseline_src else None
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    print(f"load_search [{args.label}] {started}, {os.cpu_count()} cores, {args.seconds} s per scenario")
+    print(f"load_search [{args.label}] {started}, {os.cpu_count()} cores, {args.seconds} s per scenario, "
+          f"load average {os.getloadavg()[0]:.1f}")  # fmt: skip
     report = run(args)
     report["started"] = started
     if args.json:
         args.json.write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
+    if baseline:
+        compare(baseline, report)
+
+
+def run_baseline(args: argparse.Namespace) -> dict:
+    """The same scenarios with the code of another checkout (its src first on the path), in a child process."""
+    out = Path(tempfile.mkdtemp(prefix="load-search-baseline-")) / "baseline.json"
+    command = [sys.executable, __file__, "--data-dir", str(args.data_dir), "--seconds", str(args.seconds),
+               "--search-wait", *map(str, args.search_wait), "--flood-users", str(args.flood_users),
+               "--intake-rate", str(args.intake_rate), "--intake-users", str(args.intake_users),
+               "--queries", str(args.queries), "--label", "baseline", "--json", str(out)]  # fmt: skip
+    for name in args.only or ():
+        command += ["--only", name]
+    env = {**os.environ, "PYTHONPATH": str(args.baseline_src.resolve())}
+    subprocess.run(command, env=env, check=True, timeout=len(SCENARIOS) * (args.seconds + 90) + 300)
+    return json.loads(out.read_text(encoding="utf-8"))
+
+
+def compare(baseline: dict, report: dict) -> None:
+    print("search p50 / p99 ms (answered, audit complete): baseline → this code")
+    for name, now in report["scenarios"].items():
+        before = baseline["scenarios"].get(name)
+        if before is None:
+            continue
+
+        def cell(entry: dict) -> str:
+            s, a = entry["search"], entry["audit"]
+            return (f"{s.get('p50_ms', 0):.0f} / {s.get('p99_ms', 0):.0f} "
+                    f"({a['searches_answered']}, {'yes' if a['complete'] else 'NO'})")  # fmt: skip
+
+        print(f"  {name:24s} {cell(before):>24s}  →  {cell(now)}")
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ format: $(STAMP)
 # Benchmarks that need a province run on a generated, ingested and resolved `small` one (made once).
 BENCH_DATA ?= var/bench
 STANDALONE_BENCH = validators address_accuracy ingest_throughput synth_generation alert_latency febrl
-PROVINCE_BENCH = person_resolution resolve_stages trajectory_lookup search_latency
+PROVINCE_BENCH = person_resolution resolve_stages trajectory_lookup search_latency load_search
 
 bench: $(STAMP)
 	for b in $(STANDALONE_BENCH); do $(BIN)/python bench/$$b.py || exit 1; done

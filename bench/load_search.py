@@ -55,8 +55,12 @@ SCENARIOS = {  # name: (searchers, login flood, intake)
 def fresh_copy(source: Path, workdir: Path) -> Path:
     """The built province without its operational store (each run starts with an empty audit log)."""
     target = workdir / "data"
-    skip = shutil.ignore_patterns("policecloud.db*", "events", "server.log", "demo-users.json", "bench-*")
+    shared = ("province", "master")  # only read: linked, not copied (a `small` province is large)
+    skip = shutil.ignore_patterns("policecloud.db*", "events", "server.log", "demo-users.json", "bench-*", *shared)
     shutil.copytree(source, target, ignore=skip)
+    for name in shared:
+        if (source / name).exists():
+            (target / name).symlink_to((source / name).resolve())
     return target
 
 

@@ -41,9 +41,10 @@ class Settings:
     login_limit_window_seconds: int = 60
     login_refusal_delay_seconds: float = 1.0  # a 429 is answered this much later (slows a looping client)
     # Request bodies are refused (413) past these sizes before they are parsed (api/body_limit.py); the event
-    # intake takes batches of up to 5,000 events.
+    # intake takes batches of up to 5,000 events, a device registry load up to 50,000 devices (~200 bytes each).
     max_body_bytes: int = 1024 * 1024
     max_event_batch_bytes: int = 8 * 1024 * 1024
+    max_device_load_bytes: int = 16 * 1024 * 1024
     cookie_secure: bool = True
     # Early warning (see docs/alerts.md): where the durable event log lives (default: data_dir/events), how
     # long the same target at the same place stays one alert, and how many events a log segment holds.
@@ -121,6 +122,7 @@ class Settings:
             "login_limit_window_seconds",
             "max_body_bytes",
             "max_event_batch_bytes",
+            "max_device_load_bytes",
         ):
             if v := env.get(ENV_PREFIX + name.upper()):
                 kwargs[name] = int(v)

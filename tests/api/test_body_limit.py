@@ -75,3 +75,6 @@ def test_the_api_answers_413_in_json_before_authentication(store_engine, clock):
     assert small.status_code == 413  # the default limit elsewhere
     within = platform.client.post("/api/events", json={"events": []})
     assert within.status_code == 401  # under the intake's limit: the route's own checks answer
+    devices = [{"code": f"D{i:05d}", "kind": "camera", "name": "摄像头", "county_code": "420111"} for i in range(200)]
+    loaded = platform.client.put("/api/map/devices", json={"devices": devices})  # ~16 kB: over the default
+    assert loaded.status_code == 401  # the device registry load has its own, larger limit

@@ -25,11 +25,14 @@ Send = Callable[[Message], Awaitable[None]]
 
 
 def install(app: FastAPI, settings: Settings) -> None:
-    """Bound every request body; the event intake takes batches of up to 5,000 events."""
+    """Bound every request body; the event intake and the device registry load take large batches."""
     app.add_middleware(
         BodyLimit,
         default=settings.max_body_bytes,
-        routes={("POST", "/api/events"): settings.max_event_batch_bytes},
+        routes={
+            ("POST", "/api/events"): settings.max_event_batch_bytes,  # up to 5,000 events
+            ("PUT", "/api/map/devices"): settings.max_device_load_bytes,  # up to 50,000 devices
+        },
     )
 
 

@@ -6,6 +6,11 @@ middleware sits outside the application: it refuses a declared ``Content-Length`
 otherwise receives the body itself, counting bytes (chunked bodies too, which declare no length), and answers
 413 as soon as the count passes the limit; the application then gets the body it has read, replayed.
 The default limit is ``settings.max_body_bytes``; a route that needs more is named with its own limit.
+
+FastAPI 0.165 / Starlette 1.10 also offer ``max_body_size`` (app, router or route): it counts inside the
+application's middleware stack, so it would not bound what an outer middleware reads first (the login rate
+limiter reads the login body), and its 413 is plain text. This one sits outside everything, keeps the limits in
+the settings in one table, and answers in the platform's JSON with a Chinese message.
 """
 
 from __future__ import annotations

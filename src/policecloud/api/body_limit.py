@@ -9,8 +9,9 @@ The default limit is ``settings.max_body_bytes``; a route that needs more is nam
 
 FastAPI 0.165 / Starlette 1.10 also offer ``max_body_size`` (app, router or route): it counts inside the
 application's middleware stack, so it would not bound what an outer middleware reads first (the login rate
-limiter reads the login body), and its 413 is plain text. This one sits outside everything, keeps the limits in
-the settings in one table, and answers in the platform's JSON with a Chinese message.
+limiter reads the login body), and its 413 says "Content Too Large" in English only. This one sits outside
+them all, keeps the limits in the settings in one table, and answers in the platform's JSON with a Chinese
+message.
 """
 
 from __future__ import annotations

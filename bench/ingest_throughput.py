@@ -24,12 +24,12 @@ import textwrap
 import time
 from pathlib import Path
 
-from policecloud.ingest.mapping import load_mapping
-from policecloud.ingest.readers import Unit
-from policecloud.ingest.run import ingest_unit
-from policecloud.model.schema import load_schema
-from policecloud.model.vectorized import connect
-from policecloud.warehouse import open_warehouse
+from policecloud.data.ingest.mapping import load_mapping
+from policecloud.data.ingest.readers import Unit
+from policecloud.data.ingest.run import ingest_unit
+from policecloud.data.model.schema import load_schema
+from policecloud.data.model.vectorized import connect
+from policecloud.data.warehouse import open_warehouse
 
 MAPPING = """\
 source: checkpoint_passes

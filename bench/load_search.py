@@ -66,7 +66,7 @@ def fresh_copy(source: Path, workdir: Path) -> Path:
 
 def sample_queries(data_dir: Path, n: int) -> list[str]:
     sys.path.insert(0, str(HERE))
-    from policecloud.search.documents import connect_sources
+    from policecloud.apps.search.documents import connect_sources
     from search_latency import sample_queries as drawn
 
     with connect_sources(data_dir / "master", data_dir / "warehouse") as con:
@@ -109,7 +109,7 @@ def stats(prefix: Path, name: str) -> dict[str, float]:
 def audit_counts(engine, since_seq: int) -> tuple[int, dict[tuple[str, str], int]]:
     from sqlalchemy import func, select
 
-    from policecloud.store.models import AuditEntry
+    from policecloud.platform.store.models import AuditEntry
 
     with engine.connect() as con:
         head = con.execute(select(func.max(AuditEntry.seq))).scalar() or 0
@@ -130,7 +130,7 @@ def warm_up(url: str, token: str, queries: list[str]) -> None:
 
 
 def run(args: argparse.Namespace) -> dict:
-    from policecloud.alerts.testing import ServerProcess
+    from policecloud.apps.alerts.testing import ServerProcess
 
     workdir = Path(tempfile.mkdtemp(prefix="load-search-"))
     data_dir = fresh_copy(args.data_dir, workdir)

@@ -21,11 +21,11 @@ import threading
 import time
 from pathlib import Path
 
-from policecloud.resolve.evaluate_persons import evaluate_persons
-from policecloud.resolve.person_mentions import build_person_mentions
-from policecloud.resolve.persons import PersonLinkParams, link_persons
-from policecloud.resolve.records import entity_id_sql
-from policecloud.warehouse import open_warehouse
+from policecloud.data.resolve.persons.evaluate import evaluate_persons
+from policecloud.data.resolve.persons.mentions import build_person_mentions
+from policecloud.data.resolve.persons import PersonLinkParams, link_persons
+from policecloud.data.resolve.records import entity_id_sql
+from policecloud.data.warehouse import open_warehouse
 
 
 class PeakRss:

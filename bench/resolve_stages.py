@@ -17,8 +17,8 @@ import threading
 import time
 from pathlib import Path
 
-from policecloud.resolve.jobs import Stage, run_stages
-from policecloud.resolve.stages import STAGES
+from policecloud.data.resolve.jobs import Stage, run_stages
+from policecloud.data.resolve.stages import STAGES
 
 
 def _rss_bytes() -> int:

@@ -4,7 +4,7 @@
     python bench/search_latency.py --data-dir /tmp/w_small --stand-in 200000
 
 With ``--stand-in N`` (for use before resolution has produced master data) the entities come from the
-hand-written generator of ``policecloud.search.testing`` (N persons, N/4 vehicles) and the texts from the
+hand-written generator of ``policecloud.apps.search.testing`` (N persons, N/4 vehicles) and the texts from the
 warehouse of ``--data-dir``; everything is written under ``<data-dir>/bench-search`` and the report says so.
 
 Queries are drawn from the indexed data: ID numbers, plates, exact names, names with one character replaced,
@@ -33,7 +33,7 @@ def percentiles(values: list[float]) -> dict[str, float]:
 
 def sample_queries(con, rng: random.Random, n: int) -> dict[str, list[str]]:
     """Queries of each kind, from what the index holds (master statements and warehouse narratives)."""
-    from policecloud.search.documents import relations
+    from policecloud.apps.search.documents import relations
 
     have = relations(con)
     out: dict[str, list[str]] = {}
@@ -71,7 +71,7 @@ def sample_queries(con, rng: random.Random, n: int) -> dict[str, list[str]]:
 
 def stand_in(data_dir: Path, persons: int) -> Path:
     """A stand-in master (generated entities) next to the real warehouse texts, under data_dir/bench-search."""
-    from policecloud.search.testing import mini_province
+    from policecloud.apps.search.testing import mini_province
 
     root = data_dir / "bench-search"
     shutil.rmtree(root, ignore_errors=True)
@@ -85,7 +85,7 @@ def stand_in(data_dir: Path, persons: int) -> Path:
 
 
 def in_process(index, queries: dict[str, list[str]], scope) -> dict[str, dict]:
-    from policecloud.search.query import search
+    from policecloud.apps.search.query import search
 
     out = {}
     for kind, items in queries.items():
@@ -104,7 +104,7 @@ def in_process(index, queries: dict[str, list[str]], scope) -> dict[str, dict]:
 def through_api(data_dir: Path, queries: dict[str, list[str]]) -> dict[str, dict]:
     import httpx
 
-    from policecloud.alerts.testing import ServerProcess
+    from policecloud.apps.alerts.testing import ServerProcess
 
     server = ServerProcess(data_dir)
     try:
@@ -137,8 +137,8 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="Also write the figures here.")
     args = parser.parse_args()
 
-    from policecloud.search.documents import connect_sources
-    from policecloud.search.index import build_index, open_current, update_index
+    from policecloud.apps.search.documents import connect_sources
+    from policecloud.apps.search.index import build_index, open_current, update_index
 
     data_dir = stand_in(args.data_dir, args.stand_in) if args.stand_in else args.data_dir
     master = data_dir / "master"

@@ -5,7 +5,7 @@ path must still work and the audit chain must be intact.
 1. builds the demo province in ``--data-dir`` once (``policecloud demo --no-serve --scale …``), or reuses it;
 2. starts ``policecloud serve`` on 127.0.0.1 (production Argon2 costs, no request log), as the demo does;
 3. replays the province into it as the demo does (the watchlists imported, a feed session, the replay plan of
-   ``policecloud.alerts.replay_plan``), at ``--speed``× and over again when the days run out;
+   ``policecloud.apps.alerts.replay_plan``), at ``--speed``× and over again when the days run out;
 4. ``--clients`` threads, each logged in as a demo account, loop: search a plate or a name, look the plate up,
    read the vehicle's dossier, timeline, relations and trajectory (``--pause`` seconds between rounds);
 5. samples the server's RSS (the process and its children) every ``--sample-seconds``;
@@ -193,7 +193,7 @@ def samples(data_dir: Path, n: int = 300) -> tuple[list[str], list[str]]:
     """Plates and names to look for, drawn from the warehouse."""
     import duckdb
 
-    from policecloud.warehouse import open_warehouse
+    from policecloud.data.warehouse import open_warehouse
 
     warehouse = open_warehouse(data_dir / "warehouse")
     plates = [r[0] for r in warehouse.sql(f"SELECT DISTINCT plate FROM checkpoint_pass WHERE plate IS NOT NULL "
@@ -210,10 +210,10 @@ def samples(data_dir: Path, n: int = 300) -> tuple[list[str], list[str]]:
 
 def replay_loop(settings, base: str, speed: float, deadline: float, report: dict) -> None:
     """The demo's replay (its plan first, then every day again) until ``deadline``."""
-    from policecloud.alerts import sources
-    from policecloud.alerts.live import prepare
-    from policecloud.alerts.replay import FeedClient, replay
-    from policecloud.alerts.replay_plan import ReplayPlan, plan_replay, planned_events
+    from policecloud.apps.alerts import sources
+    from policecloud.apps.alerts.live import prepare
+    from policecloud.apps.alerts.replay import FeedClient, replay
+    from policecloud.apps.alerts.replay_plan import ReplayPlan, plan_replay, planned_events
 
     province = settings.province_dir
     client = FeedClient(base, prepare(settings, province))
@@ -302,7 +302,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from policecloud import __version__
-    from policecloud.config import Settings
+    from policecloud.platform.config import Settings
 
     data_dir = args.data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -379,7 +379,7 @@ def main() -> None:
         "slope_after_warmup_mib_per_hour": round(slope_mib_per_hour(warm) or 0, 1),
     }  # fmt: skip
     # Every read path of the warehouse and the derived stores, and the audit chain, once the server is down.
-    from policecloud.warehouse import DuckDBWarehouse
+    from policecloud.data.warehouse import DuckDBWarehouse
 
     warehouse = DuckDBWarehouse(data_dir / "warehouse")
     results["warehouse"] = {

@@ -32,11 +32,11 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from policecloud.dossier.event_index import BuildOptions, build_event_index
-from policecloud.dossier.event_lookup import EventIndex
-from policecloud.dossier.event_tables import default_index_dir, month_bounds
-from policecloud.model.types import get
-from policecloud.model.vectorized import connect
+from policecloud.data.derived.events.build import BuildOptions, build_event_index
+from policecloud.data.derived.events.lookup import EventIndex
+from policecloud.data.derived.events.tables import default_index_dir, month_bounds
+from policecloud.data.model.types import get
+from policecloud.data.model.vectorized import connect
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -32,9 +32,9 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from policecloud.model import types as element_types
-from policecloud.model.types import id_number, plate
-from policecloud.model.vectorized import check_sql, connect
+from policecloud.data.model import types as element_types
+from policecloud.data.model.types import id_number, plate
+from policecloud.data.model.vectorized import check_sql, connect
 
 
 def corrupt(rng: random.Random, value: str, alphabet: str) -> str:

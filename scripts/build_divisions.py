@@ -1,4 +1,4 @@
-"""Build ``src/policecloud/model/data/divisions.csv``: every GB/T 2260 division code since 1980, with history.
+"""Build ``src/policecloud/data/model/data/divisions.csv``: every GB/T 2260 division code since 1980, with history.
 
 A dev-time script: the CSV it writes is committed package data, so nothing here runs at install or run time.
 It reads registry packages installed in a scratch virtualenv (never the project's), and never the network::

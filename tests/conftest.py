@@ -16,7 +16,7 @@ GOLDEN = Path(__file__).resolve().parent / "golden"
 
 @pytest.fixture
 def duck():
-    from policecloud.model.vectorized import connect
+    from policecloud.data.model.vectorized import connect
 
     con = connect()
     yield con
@@ -46,10 +46,10 @@ def tiny_warehouse(tmp_path_factory) -> TinyProvince:
         check=True,
         capture_output=True,
     )
-    from policecloud.ingest.mapping import load_mappings
-    from policecloud.ingest.run import ingest_source
-    from policecloud.model.schema import load_schema
-    from policecloud.warehouse import open_warehouse
+    from policecloud.data.ingest.mapping import load_mappings
+    from policecloud.data.ingest.run import ingest_source
+    from policecloud.data.model.schema import load_schema
+    from policecloud.data.warehouse import open_warehouse
 
     schema = load_schema()
     warehouse = open_warehouse(data_dir / "warehouse")

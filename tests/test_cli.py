@@ -3,7 +3,7 @@ from __future__ import annotations
 from typer.testing import CliRunner
 
 from policecloud import __version__
-from policecloud.cli import app
+from policecloud.platform.cli import app
 
 runner = CliRunner()
 

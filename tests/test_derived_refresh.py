@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from policecloud.config import Settings
-from policecloud.derived.refresh import AFTER_INGEST, AFTER_RESOLVE, refresh
-from policecloud.dossier.event_lookup import EventIndex
-from policecloud.dossier.event_tables import default_index_dir
-from policecloud.resolve.cli import run_resolution
-from policecloud.resolve.master import open_master
-from policecloud.search.index import open_current
-from policecloud.search.query import search
+from policecloud.platform.config import Settings
+from policecloud.data.derived.refresh import AFTER_INGEST, AFTER_RESOLVE, refresh
+from policecloud.data.derived.events.lookup import EventIndex
+from policecloud.data.derived.events.tables import default_index_dir
+from policecloud.data.resolve.cli import run_resolution
+from policecloud.data.resolve.master import open_master
+from policecloud.apps.search.index import open_current
+from policecloud.apps.search.query import search
 
 
 def test_refresh_builds_then_updates_every_derived_index(tiny_warehouse, tmp_path):

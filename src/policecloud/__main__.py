@@ -1,3 +1,3 @@
-from policecloud.cli import main
+from policecloud.platform.cli import main
 
 main()

@@ -1,1 +1,1 @@
-from policecloud.store.testing import clock, store_engine, store_kind  # noqa: F401  (fixtures)
+from policecloud.platform.store.testing import clock, store_engine, store_kind  # noqa: F401  (fixtures)

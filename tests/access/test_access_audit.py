@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
-from policecloud.access import audit
-from policecloud.access import events as ev
+from policecloud.platform.access import audit
+from policecloud.platform.access import events as ev
 
 ACTOR = audit.Actor("alice", "10.0.0.1")
 

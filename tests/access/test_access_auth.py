@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from policecloud.access import accounts, audit, auth
-from policecloud.access.credentials import totp_now
-from policecloud.access.errors import AccessError
-from policecloud.store.models import AuditEntry
-from policecloud.store.testing import fast_settings
+from policecloud.platform.access import accounts, audit, auth
+from policecloud.platform.access.credentials import totp_now
+from policecloud.platform.access.errors import AccessError
+from policecloud.platform.store.models import AuditEntry
+from policecloud.platform.store.testing import fast_settings
 
 SETTINGS = fast_settings()
 PASSWORD = "correct horse 42"
@@ -157,7 +157,7 @@ def test_sessions_expire_after_thirty_idle_minutes(store_engine, clock):
 
 
 def test_only_the_token_hash_is_stored(store_engine, clock):
-    from policecloud.store.models import AuthSession
+    from policecloud.platform.store.models import AuthSession
 
     with Session(store_engine) as session:
         _user(session, "citizen.wang", roles=("citizen",))
@@ -189,7 +189,7 @@ def test_missing_enrollment_offers_the_user_a_secret_and_opens_no_session(store_
 
 
 def test_random_service_passwords_always_meet_the_policy():
-    from policecloud.access.credentials import check_password_policy, random_password
+    from policecloud.platform.access.credentials import check_password_policy, random_password
 
     for _ in range(2000):
         check_password_policy(random_password())  # raises on a weak one

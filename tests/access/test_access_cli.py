@@ -7,8 +7,8 @@ import sqlite3
 import pytest
 from typer.testing import CliRunner
 
-from policecloud.cli import app
-from policecloud.store.migrate import head_revision
+from policecloud.platform.cli import app
+from policecloud.platform.store.migrate import head_revision
 
 PASSWORD = "correct horse 42\n"
 
@@ -82,7 +82,7 @@ def test_db_upgrade_and_status(run):
 
 
 def test_security_settings_come_from_the_environment():
-    from policecloud.config import Settings
+    from policecloud.platform.config import Settings
 
     settings = Settings.from_env(
         {

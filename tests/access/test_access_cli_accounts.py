@@ -9,7 +9,7 @@ import sqlite3
 import pytest
 from typer.testing import CliRunner
 
-from policecloud.cli import app
+from policecloud.platform.cli import app
 
 PASSWORD = "correct horse 42\n"
 

@@ -9,13 +9,13 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from policecloud.access import accounts, audit
-from policecloud.access.errors import AccessError
-from policecloud.access.principal import principal_for
-from policecloud.store import make_engine
-from policecloud.store.migrate import upgrade
-from policecloud.store.models import JurisdictionGrant
-from policecloud.store.testing import fast_settings
+from policecloud.platform.access import accounts, audit
+from policecloud.platform.access.errors import AccessError
+from policecloud.platform.access.principal import principal_for
+from policecloud.platform.store import make_engine
+from policecloud.platform.store.migrate import upgrade
+from policecloud.platform.store.models import JurisdictionGrant
+from policecloud.platform.store.testing import fast_settings
 
 SETTINGS = fast_settings()
 OPERATOR = audit.Actor("cli:test", "local")

@@ -7,12 +7,12 @@ import itertools
 import pytest
 from sqlalchemy.orm import Session
 
-from policecloud.access import accounts, audit, roles
-from policecloud.access.errors import AccessError
-from policecloud.access.jurisdiction import Jurisdiction, JurisdictionScope
-from policecloud.access.masking import mask_address, mask_id_number, mask_phone, mask_record
-from policecloud.access.purpose import parse_purpose
-from policecloud.store.testing import fast_settings
+from policecloud.platform.access import accounts, audit, roles
+from policecloud.platform.access.errors import AccessError
+from policecloud.platform.access.jurisdiction import Jurisdiction, JurisdictionScope
+from policecloud.platform.access.masking import mask_address, mask_id_number, mask_phone, mask_record
+from policecloud.platform.access.purpose import parse_purpose
+from policecloud.platform.store.testing import fast_settings
 
 TRIAD = ("sysadmin", "secadmin", "auditor")
 REQUIRED_ROLES = {

@@ -13,9 +13,9 @@ from nacl.signing import SigningKey
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
-from policecloud.access import audit
-from policecloud.access import audit_checkpoint as ac
-from policecloud.access import events as ev
+from policecloud.platform.access import audit
+from policecloud.platform.access import audit_checkpoint as ac
+from policecloud.platform.access import events as ev
 
 ACTOR = audit.Actor("alice", "10.0.0.1")
 AUDITOR = audit.Actor("cli:auditor", "local")

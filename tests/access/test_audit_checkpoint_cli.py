@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner
 
-from policecloud.cli import app
+from policecloud.platform.cli import app
 
 PASSWORD = "correct horse 42\n"
 
@@ -80,7 +80,7 @@ def test_verify_catches_a_rewrite_by_the_database_owner(run, tmp_path):
     seq = int(_words(signed).split("checkpoint of entry ")[1].split()[0])
     engine = run.engine
     with engine.begin() as connection:  # the owner: guards off, entry 2 rewritten, every link and the head redone
-        from policecloud.access import audit
+        from policecloud.platform.access import audit
 
         if engine.dialect.name == "postgresql":
             connection.execute(text("ALTER TABLE audit_log DISABLE TRIGGER USER"))

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import create_engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from policecloud.access import audit
-from policecloud.access import events as ev
-from policecloud.access.audit_writer import AuditUnavailable, AuditWriter
-from policecloud.store.models import AuditEntry, AuditHead
+from policecloud.platform.access import audit
+from policecloud.platform.access import events as ev
+from policecloud.platform.access.audit_writer import AuditUnavailable, AuditWriter
+from policecloud.platform.store.models import AuditEntry, AuditHead
 
 
 def _entries(request: int, count: int = 2) -> list[audit.PendingEntry]:
@@ -81,7 +81,7 @@ def test_an_append_that_fails_fails_the_caller():
 
 def test_a_read_session_hands_direct_appends_to_the_writer(store_engine):
     """Code that appends on an API read's session (a snapshot that must not write) still gets a committed entry."""
-    from policecloud.store.engine import make_sessionmaker, read_snapshot_engine
+    from policecloud.platform.store.engine import make_sessionmaker, read_snapshot_engine
 
     writer = AuditWriter(sessionmaker(store_engine))
     with make_sessionmaker(read_snapshot_engine(store_engine))() as session:

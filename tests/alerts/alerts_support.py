@@ -8,12 +8,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from policecloud.access import accounts, audit
-from policecloud.access.auth import token_digest
-from policecloud.alerts.routes import service_of
-from policecloud.api import create_app
-from policecloud.store.models import AuditEntry, AuthSession
-from policecloud.store.testing import FakeClock, fast_settings
+from policecloud.platform.access import accounts, audit
+from policecloud.platform.access.auth import token_digest
+from policecloud.apps.alerts.routes import service_of
+from policecloud.platform.api import create_app
+from policecloud.platform.store.models import AuditEntry, AuthSession
+from policecloud.platform.store.testing import FakeClock, fast_settings
 
 PASSWORD = "correct horse 42"
 PURPOSE = "incident:J4201112026000123"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from policecloud.alerts import sources
+from policecloud.apps.alerts import sources
 
 
 def _seen(province: Path) -> tuple[dict[str, dict[str, set[str]]], set[str]]:

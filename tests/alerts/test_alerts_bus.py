@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from policecloud.alerts.bus import LocalLogBus
+from policecloud.apps.alerts.bus import LocalLogBus
 
 
 def _events(start: int, n: int) -> list[dict]:

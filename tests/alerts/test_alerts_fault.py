@@ -13,17 +13,17 @@ from province_truth import planted
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from policecloud.access import audit
-from policecloud.alerts import sources
-from policecloud.alerts.bus import Delivery, LocalLogBus
-from policecloud.alerts.cli import import_entries
-from policecloud.alerts.intake import validate
-from policecloud.alerts.models import Alert, MapDevice
-from policecloud.alerts.processor import AlertProcessor, resume_offset
-from policecloud.alerts.replay import FeedClient, FeedError
-from policecloud.alerts.rules import RuleSet
-from policecloud.alerts.testing import ServerProcess
-from policecloud.store import make_engine, upgrade
+from policecloud.platform.access import audit
+from policecloud.apps.alerts import sources
+from policecloud.apps.alerts.bus import Delivery, LocalLogBus
+from policecloud.apps.alerts.cli import import_entries
+from policecloud.apps.alerts.intake import validate
+from policecloud.apps.alerts.models import Alert, MapDevice
+from policecloud.apps.alerts.processor import AlertProcessor, resume_offset
+from policecloud.apps.alerts.replay import FeedClient, FeedError
+from policecloud.apps.alerts.rules import RuleSet
+from policecloud.apps.alerts.testing import ServerProcess
+from policecloud.platform.store import make_engine, upgrade
 
 BATCH = 250
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from policecloud.alerts.intake import normalize, validate
+from policecloud.apps.alerts.intake import normalize, validate
 
 
 def test_checkpoint_pass_is_normalized_with_the_element_types():

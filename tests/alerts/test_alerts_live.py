@@ -7,10 +7,10 @@ import time
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from policecloud.alerts.live import start_live_replay
-from policecloud.alerts.models import Alert, WatchlistEntry
-from policecloud.alerts.processor import resume_offset
-from policecloud.alerts.testing import ServerProcess
+from policecloud.apps.alerts.live import start_live_replay
+from policecloud.apps.alerts.models import Alert, WatchlistEntry
+from policecloud.apps.alerts.processor import resume_offset
+from policecloud.apps.alerts.testing import ServerProcess
 
 
 def test_the_live_replay_fills_a_running_server_with_alerts(tiny, tmp_path):

@@ -9,13 +9,13 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from policecloud.alerts import watchlists
-from policecloud.alerts.bus import Delivery
-from policecloud.alerts.geofence import contains, in_window
-from policecloud.alerts.intake import normalize
-from policecloud.alerts.models import Alert, AlertHit, ConsumerOffset, MapDevice
-from policecloud.alerts.processor import AlertProcessor
-from policecloud.alerts.rules import RuleSet
+from policecloud.apps.alerts import watchlists
+from policecloud.apps.alerts.bus import Delivery
+from policecloud.apps.alerts.geofence import contains, in_window
+from policecloud.apps.alerts.intake import normalize
+from policecloud.apps.alerts.models import Alert, AlertHit, ConsumerOffset, MapDevice
+from policecloud.apps.alerts.processor import AlertProcessor
+from policecloud.apps.alerts.rules import RuleSet
 
 BOTH_ENGINES = pytest.mark.parametrize("store_kind", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 T0 = datetime(2026, 10, 3, 0, 0, tzinfo=UTC)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from policecloud.alerts.replay import replay
+from policecloud.apps.alerts.replay import replay
 
 
 class FakeFeed:

@@ -9,8 +9,8 @@ from alerts_support import checkpoint_pass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from policecloud.alerts import watchlists
-from policecloud.alerts.models import Alert
+from policecloud.apps.alerts import watchlists
+from policecloud.apps.alerts.models import Alert
 
 
 def _watch_directly(engine, plate: str) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.websockets import WebSocketDisconnect
 
-from policecloud.store.models import User, UserRole
+from policecloud.platform.store.models import User, UserRole
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alerts_support import checkpoint_pass
 
-from policecloud.warehouse import open_warehouse
+from policecloud.data.warehouse import open_warehouse
 
 
 def test_accepted_events_reach_the_warehouse_once(platform):

@@ -8,11 +8,11 @@ from datetime import timedelta
 from alerts_support import PURPOSE
 from sqlalchemy.orm import Session
 
-from policecloud.access import audit
-from policecloud.alerts import sources
-from policecloud.alerts.cli import import_entries
-from policecloud.alerts.replay import event_time, replay
-from policecloud.alerts.replay_plan import (
+from policecloud.platform.access import audit
+from policecloud.apps.alerts import sources
+from policecloud.apps.alerts.cli import import_entries
+from policecloud.apps.alerts.replay import event_time, replay
+from policecloud.apps.alerts.replay_plan import (
     LEAD,
     first_watched_event,
     plan_replay,

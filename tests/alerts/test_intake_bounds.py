@@ -7,8 +7,8 @@ import json
 
 from alerts_support import checkpoint_pass
 
-from policecloud.alerts.intake import MAX_FIELD_CHARS, validate
-from policecloud.alerts.quarantine import MAX_KEPT_CHARS, Quarantine
+from policecloud.apps.alerts.intake import MAX_FIELD_CHARS, validate
+from policecloud.apps.alerts.quarantine import MAX_KEPT_CHARS, Quarantine
 
 
 def _rejections(events):

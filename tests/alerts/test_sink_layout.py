@@ -8,13 +8,13 @@ import shutil
 
 from alerts_support import Platform
 
-from policecloud.alerts import sink, sources
-from policecloud.alerts.replay import event_time
-from policecloud.derived.refresh import refresh
-from policecloud.ingest.quality import freshness
-from policecloud.resolve.cli import run_resolution
-from policecloud.warehouse import open_warehouse
-from policecloud.warehouse.layout import keys_of
+from policecloud.apps.alerts import sink, sources
+from policecloud.apps.alerts.replay import event_time
+from policecloud.data.derived.refresh import refresh
+from policecloud.data.ingest.quality import freshness
+from policecloud.data.resolve.cli import run_resolution
+from policecloud.data.warehouse import open_warehouse
+from policecloud.data.warehouse.layout import keys_of
 
 PURPOSE = {"purpose": "case:A4201112026110001"}
 
@@ -110,9 +110,9 @@ def _old_sink_batch(root, batch_id: str = "events-000000000000") -> None:
 def test_a_warehouse_the_old_sink_wrote_is_repaired_then_every_read_path_works(tiny_warehouse, tmp_path):
     from typer.testing import CliRunner
 
-    from policecloud.cli import app
-    from policecloud.config import Settings
-    from policecloud.warehouse import DuckDBWarehouse
+    from policecloud.platform.cli import app
+    from policecloud.platform.config import Settings
+    from policecloud.data.warehouse import DuckDBWarehouse
 
     data_dir = tmp_path / "data"
     data_dir.mkdir()

@@ -9,12 +9,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from policecloud.access import accounts, audit
-from policecloud.access.auth import token_digest
-from policecloud.access.credentials import totp_now
-from policecloud.api import create_app
-from policecloud.store.models import AuditEntry, AuthSession, PartnerAgency, PersonRecord, SharingAgreement, User
-from policecloud.store.testing import FakeClock, fast_settings
+from policecloud.platform.access import accounts, audit
+from policecloud.platform.access.auth import token_digest
+from policecloud.platform.access.credentials import totp_now
+from policecloud.platform.api import create_app
+from policecloud.platform.store.models import AuditEntry, AuthSession, PartnerAgency, PersonRecord, SharingAgreement, User
+from policecloud.platform.store.testing import FakeClock, fast_settings
 
 PASSWORD = "correct horse 42"
 PURPOSE = "case:A4201112026110001"

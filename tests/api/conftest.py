@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from api_support import Platform
 
-from policecloud.store.testing import clock, store_engine  # noqa: F401  (fixtures)
+from policecloud.platform.store.testing import clock, store_engine  # noqa: F401  (fixtures)
 
 
 @pytest.fixture

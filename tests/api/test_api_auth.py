@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from api_support import PASSWORD
 
-from policecloud.access.credentials import totp_now
+from policecloud.platform.access.credentials import totp_now
 
 
 def test_login_asks_for_the_totp_code_then_sets_a_secure_http_only_cookie(platform):

@@ -14,15 +14,15 @@ import pytest
 import yaml
 from fastapi import APIRouter
 
-from policecloud.access import roles as role_catalogue
-from policecloud.alerts.testing import seed_target
-from policecloud.api import create_app
-from policecloud.api.introspect import api_routes, openapi_operations
-from policecloud.api.policy import Access, requires
-from policecloud.dossier.testing import seed_target as seed_dossier_target
-from policecloud.platform import App, discover_apps
-from policecloud.search.testing import seed_target as seed_search_target
-from policecloud.store.testing import fast_settings
+from policecloud.platform.access import roles as role_catalogue
+from policecloud.apps.alerts.testing import seed_target
+from policecloud.platform.api import create_app
+from policecloud.platform.api.introspect import api_routes, openapi_operations
+from policecloud.platform.api.policy import Access, requires
+from policecloud.apps.dossier.testing import seed_target as seed_dossier_target
+from policecloud.platform.registry import App, discover_apps
+from policecloud.apps.search.testing import seed_target as seed_search_target
+from policecloud.platform.store.testing import fast_settings
 
 SPEC = yaml.safe_load((Path(__file__).parent / "permission_matrix.yaml").read_text(encoding="utf-8"))["routes"]
 INSIDE, OUTSIDE, DATA_STATION = "420111", "420502", "420111001"

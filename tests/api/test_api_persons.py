@@ -7,8 +7,8 @@ from urllib.parse import quote
 import pytest
 from api_support import PURPOSE, Platform
 
-from policecloud.access import audit
-from policecloud.store.testing import FakeClock
+from policecloud.platform.access import audit
+from policecloud.platform.store.testing import FakeClock
 
 
 def _get(platform, headers, path, **params):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from api_support import PURPOSE
 
-from policecloud.access import events as ev
-from policecloud.access import roles as role_catalogue
-from policecloud.platform import discover_apps
+from policecloud.platform.access import events as ev
+from policecloud.platform.access import roles as role_catalogue
+from policecloud.platform.registry import discover_apps
 
 
 def test_openapi_docs_are_served(platform):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from api_support import PURPOSE, Platform
 
-from policecloud.search.index import build_index
-from policecloud.search.testing import mini_province
+from policecloud.apps.search.index import build_index
+from policecloud.apps.search.testing import mini_province
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,8 @@ import itertools
 import pytest
 from api_support import PASSWORD, PURPOSE
 
-from policecloud.access import roles as role_catalogue
-from policecloud.access.credentials import totp_now
+from policecloud.platform.access import roles as role_catalogue
+from policecloud.platform.access.credentials import totp_now
 
 ADMINS = sorted(n for n in role_catalogue.roles() if role_catalogue.is_admin_role(n))
 READERS = sorted(n for n, r in role_catalogue.roles().items() if r.sees_personal_data and n not in ADMINS)

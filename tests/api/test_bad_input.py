@@ -13,12 +13,12 @@ from api_support import PASSWORD, PURPOSE
 from fastapi import APIRouter
 from fastapi.testclient import TestClient
 
-from policecloud.access.credentials import new_totp_secret, totp_now, totp_step
-from policecloud.access.purpose import MAX_PURPOSE_CHARS
-from policecloud.api import create_app
-from policecloud.api.ids import MAX_ROW_ID
-from policecloud.api.policy import Access, requires
-from policecloud.platform import App, discover_apps
+from policecloud.platform.access.credentials import new_totp_secret, totp_now, totp_step
+from policecloud.platform.access.purpose import MAX_PURPOSE_CHARS
+from policecloud.platform.api import create_app
+from policecloud.platform.api.ids import MAX_ROW_ID
+from policecloud.platform.api.policy import Access, requires
+from policecloud.platform.registry import App, discover_apps
 
 HUGE_IDS = [2**31, 2**63, 2**64, 10**30]  # past PostgreSQL's INTEGER, SQLite's, and more
 

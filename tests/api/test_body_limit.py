@@ -7,7 +7,7 @@ import asyncio
 
 from api_support import Platform
 
-from policecloud.api.body_limit import BodyLimit
+from policecloud.platform.api.body_limit import BodyLimit
 
 
 class _Recorder:

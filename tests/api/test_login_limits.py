@@ -8,8 +8,8 @@ import sqlite3
 import pytest
 from api_support import PASSWORD, Platform
 
-from policecloud.access import auth
-from policecloud.api.login_limits import WindowLimiter
+from policecloud.platform.access import auth
+from policecloud.platform.api.login_limits import WindowLimiter
 
 
 def _bad_login(platform: Platform, username: str = "nobody"):
@@ -117,7 +117,7 @@ def test_concurrent_failures_are_all_counted(store_engine, clock):
     """The outcome is decided on the account row as it is when written: no lost failure counts."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from policecloud.store.models import User
+    from policecloud.platform.store.models import User
 
     platform = Platform(store_engine, clock, lockout_failures=100)
     platform.user("zhang", ["investigator"])

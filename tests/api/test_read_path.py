@@ -12,8 +12,8 @@ import pytest
 from api_support import PURPOSE, Platform
 from sqlalchemy import select
 
-from policecloud.access import audit
-from policecloud.store.models import AuthSession
+from policecloud.platform.access import audit
+from policecloud.platform.store.models import AuthSession
 
 
 @pytest.mark.parametrize("store_kind", ["sqlite"])

@@ -27,9 +27,9 @@ from schemathesis.core.failures import FailureGroup
 from schemathesis.generation import derive_operation_seed
 from schemathesis.generation.hypothesis.builder import HypothesisTestConfig, HypothesisTestMode, create_test
 
-from policecloud.access import roles as role_catalogue
-from policecloud.api.introspect import api_routes
-from policecloud.api.policy import Policy
+from policecloud.platform.access import roles as role_catalogue
+from policecloud.platform.api.introspect import api_routes
+from policecloud.platform.api.policy import Policy
 
 ROLES = list(role_catalogue.catalogue().roles)
 IDENTITIES = [None, *ROLES]  # None: no session at all

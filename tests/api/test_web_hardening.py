@@ -8,7 +8,7 @@ import re
 import pytest
 from api_support import PASSWORD, PURPOSE
 
-from policecloud.api.security_headers import complete_policy
+from policecloud.platform.api.security_headers import complete_policy
 
 BASE = "https://testserver"
 
@@ -59,7 +59,7 @@ def _web_login(platform, username: str) -> None:
     """Log in as a browser does: the client keeps the session cookie."""
     body = {"username": username, "password": PASSWORD, "client": "web"}
     if username in platform.secrets:
-        from policecloud.access.credentials import totp_now
+        from policecloud.platform.access.credentials import totp_now
 
         body["totp"] = totp_now(platform.secrets[username], platform.clock())
     response = platform.client.post("/api/auth/login", json=body, headers={"Origin": BASE})

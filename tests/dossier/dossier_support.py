@@ -4,7 +4,7 @@
 data directory of its own. Stages still being written are replaced so the dossier can be tested meanwhile, and
 the replacement is recorded (``TinyMaster.stand_ins``):
 
-- person linking (``policecloud.resolve.persons``): when the real stage fails, mentions are linked by their
+- person linking (``policecloud.data.resolve.persons``): when the real stage fails, mentions are linked by their
   valid ID number (each mention without one is a person of its own), through the real stage adapter;
 - the address stage: when it fails, the run goes on without standard addresses (co-residence then compares
   address texts, which the dossier says in its notes).
@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from policecloud.dossier.reader import DossierSource
+from policecloud.apps.dossier.reader import DossierSource
 
 
 @dataclass
@@ -55,7 +55,7 @@ class TinyMaster:
 
 
 def _stand_in_persons() -> types.ModuleType:
-    module = types.ModuleType("policecloud.resolve.persons")
+    module = types.ModuleType("policecloud.data.resolve.persons")
 
     def link_persons(con, mentions: str, judgements: str | None = None) -> dict:
         con.execute(
@@ -75,8 +75,8 @@ def resolve(data_dir: Path, warehouse_dir: Path, province_dir: Path | None) -> l
     """Run the resolution stages over ``warehouse_dir`` into ``data_dir``; returns the stand-ins used.
 
     Tried in order: every real stage; the stand-in person linker; that and no address stage."""
-    from policecloud.resolve.jobs import run_stages
-    from policecloud.resolve.stages import STAGES
+    from policecloud.data.resolve.jobs import run_stages
+    from policecloud.data.resolve.stages import STAGES
 
     attempts = [[], ["persons"], ["persons", "addresses"]]
     for n, stand_ins in enumerate(attempts):
@@ -94,9 +94,9 @@ def resolve(data_dir: Path, warehouse_dir: Path, province_dir: Path | None) -> l
 @contextmanager
 def _persons_replaced(replace: bool) -> Iterator[None]:
     """The stand-in person linker in place of the real one, for the duration (the real one is put back)."""
-    import policecloud.resolve as package
+    import policecloud.data.resolve as package
 
-    name = "policecloud.resolve.persons"
+    name = "policecloud.data.resolve.persons"
     if not replace:
         yield
         return

@@ -12,9 +12,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "api"))  # the API 
 
 from api_support import PURPOSE, Platform
 
-from policecloud.dossier.reader import DossierSource
-from policecloud.dossier.testing import IDS, write_mini_province
-from policecloud.store.testing import clock, store_engine  # noqa: F401  (fixtures)
+from policecloud.apps.dossier.reader import DossierSource
+from policecloud.apps.dossier.testing import IDS, write_mini_province
+from policecloud.platform.store.testing import clock, store_engine  # noqa: F401  (fixtures)
 
 MATRIX = Path(__file__).resolve().parents[1] / "api" / "permission_matrix.yaml"
 

@@ -7,11 +7,11 @@ import datetime as dt
 
 import pyarrow.parquet as pq
 
-from policecloud.dossier import profile as prof
-from policecloud.dossier import relations as rel
-from policecloud.dossier.link_index import ROW_GROUP_SIZE, build_link_index, index_files
-from policecloud.dossier.reader import DossierSource, Viewer
-from policecloud.dossier.testing import IDS, RUN, write_mini_province
+from policecloud.apps.dossier import profile as prof
+from policecloud.apps.dossier import relations as rel
+from policecloud.data.derived.links import ROW_GROUP_SIZE, build_link_index, index_files
+from policecloud.apps.dossier.reader import DossierSource, Viewer
+from policecloud.apps.dossier.testing import IDS, RUN, write_mini_province
 
 VIEWER = Viewer(("42",))
 

@@ -1,5 +1,5 @@
 """Profiles, relations, timelines, trajectories, paths and lookups on the mini province, whose every relation is
-known exactly (policecloud.dossier.testing): jurisdiction in the queries, masking, caps and paging."""
+known exactly (policecloud.apps.dossier.testing): jurisdiction in the queries, masking, caps and paging."""
 
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from policecloud.dossier import profile as prof
-from policecloud.dossier import relations as rel
-from policecloud.dossier import timeline as tl
-from policecloud.dossier.lookup import lookup
-from policecloud.dossier.reader import DossierSource, Viewer
-from policecloud.dossier.testing import IDS, write_mini_province
-from policecloud.dossier.trajectory import RangeError, trajectory, vehicle_plates
+from policecloud.apps.dossier import profile as prof
+from policecloud.apps.dossier import relations as rel
+from policecloud.apps.dossier import timeline as tl
+from policecloud.apps.dossier.lookup import lookup
+from policecloud.apps.dossier.reader import DossierSource, Viewer
+from policecloud.apps.dossier.testing import IDS, write_mini_province
+from policecloud.apps.dossier.trajectory import RangeError, trajectory, vehicle_plates
 
 TZ = ZoneInfo("Asia/Shanghai")
 TODAY = dt.date(2026, 11, 25)

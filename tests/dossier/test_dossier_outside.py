@@ -1,4 +1,4 @@
-"""A dossier never identifies an entity outside the reader's jurisdiction (policecloud.dossier.outside): not in
+"""A dossier never identifies an entity outside the reader's jurisdiction (policecloud.apps.dossier.outside): not in
 relation lists, paths, records, timelines or sections — at most a count, a placeholder or a blanked column.
 
 The mini province with ``outside_links``: 赵敏 (county 420502) is 张伟's co-victim and shares his phone, she and
@@ -13,12 +13,12 @@ import json
 
 import pytest
 
-from policecloud.access.masking import mask_id_number
-from policecloud.dossier import profile as prof
-from policecloud.dossier import relations as rel
-from policecloud.dossier import timeline as tl
-from policecloud.dossier.reader import DossierSource, Viewer
-from policecloud.dossier.testing import IDS, SUN, write_mini_province
+from policecloud.platform.access.masking import mask_id_number
+from policecloud.apps.dossier import profile as prof
+from policecloud.apps.dossier import relations as rel
+from policecloud.apps.dossier import timeline as tl
+from policecloud.apps.dossier.reader import DossierSource, Viewer
+from policecloud.apps.dossier.testing import IDS, SUN, write_mini_province
 
 TODAY = dt.date(2026, 11, 25)
 HONGSHAN = Viewer(("420111",))

@@ -11,11 +11,11 @@ import json
 import pytest
 from dossier_support import tiny_master  # noqa: F401  (fixture)
 
-from policecloud.dossier import profile as prof
-from policecloud.dossier import relations as rel
-from policecloud.dossier import timeline as tl
-from policecloud.dossier.outside import listable
-from policecloud.dossier.reader import Viewer
+from policecloud.apps.dossier import profile as prof
+from policecloud.apps.dossier import relations as rel
+from policecloud.apps.dossier import timeline as tl
+from policecloud.apps.dossier.outside import listable
+from policecloud.apps.dossier.reader import Viewer
 
 CLEAR = frozenset({"id_number", "phone", "address"})
 PERSONS = 30

@@ -10,11 +10,11 @@ from collections import defaultdict
 import pytest
 from dossier_support import tiny_master  # noqa: F401  (fixture)
 
-from policecloud.dossier import profile as prof
-from policecloud.dossier import relations as rel
-from policecloud.dossier import timeline as tl
-from policecloud.dossier.reader import Viewer
-from policecloud.dossier.trajectory import trajectory, vehicle_plates
+from policecloud.apps.dossier import profile as prof
+from policecloud.apps.dossier import relations as rel
+from policecloud.apps.dossier import timeline as tl
+from policecloud.apps.dossier.reader import Viewer
+from policecloud.apps.dossier.trajectory import trajectory, vehicle_plates
 
 # Province-wide, every field in clear: keys are compared with the truth's ID numbers.
 VIEWER = Viewer(("42",), frozenset({"id_number", "phone", "address"}))

@@ -15,12 +15,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from policecloud.dossier import event_index as builder
-from policecloud.dossier.event_index import BuildOptions, EventIndexError, build_event_index
-from policecloud.dossier.event_lookup import EventIndex
-from policecloud.dossier.event_tables import EVENT_TABLES, bucket_of, month_bounds
-from policecloud.model.vectorized import connect
-from policecloud.warehouse import open_warehouse
+from policecloud.data.derived.events import build as builder
+from policecloud.data.derived.events.build import BuildOptions, EventIndexError, build_event_index
+from policecloud.data.derived.events.lookup import EventIndex
+from policecloud.data.derived.events.tables import EVENT_TABLES, bucket_of, month_bounds
+from policecloud.data.model.vectorized import connect
+from policecloud.data.warehouse import open_warehouse
 
 TZ = ZoneInfo("Asia/Shanghai")
 # Small files and row groups (DuckDB's smallest: 2,048 rows), so that the tiny province's 49k passes are split
@@ -322,7 +322,7 @@ def test_bad_arguments_are_reported(tmp_path, index):
 
 
 def test_cli_builds_and_reports(tiny_warehouse, tmp_path):
-    from policecloud.cli import app
+    from policecloud.platform.cli import app
 
     data_dir = tmp_path / "data"
     data_dir.mkdir()

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from policecloud.model.schema import load_schema
+from policecloud.data.model.schema import load_schema
 
 PEOPLE_CSV = """\
 公民身份号码,姓名,性别,出生日期,联系电话

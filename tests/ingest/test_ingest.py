@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from policecloud.ingest.mapping import load_mappings
-from policecloud.ingest.run import ingest_source
-from policecloud.warehouse import open_warehouse
+from policecloud.data.ingest.mapping import load_mappings
+from policecloud.data.ingest.run import ingest_source
+from policecloud.data.warehouse import open_warehouse
 
 
 def ingest_all(tmp_path, province, schema):
@@ -108,7 +108,7 @@ def test_a_new_daily_file_is_one_more_batch(tmp_path, province, schema):
 
 
 def test_freshness_and_fill_rates(tmp_path, province, schema):
-    from policecloud.ingest.quality import freshness
+    from policecloud.data.ingest.quality import freshness
 
     warehouse, _ = ingest_all(tmp_path, province, schema)
     rows = {r["source"]: r for r in freshness(warehouse)}
@@ -123,7 +123,7 @@ def test_a_database_source_is_fingerprinted_by_its_rows(tmp_path, schema):
     import sqlite3
     import textwrap
 
-    from policecloud.ingest.mapping import load_mapping
+    from policecloud.data.ingest.mapping import load_mapping
 
     db = sqlite3.connect(tmp_path / "people.db")
     db.executescript("CREATE TABLE p (xm TEXT); INSERT INTO p VALUES ('张三'), ('李四');")
@@ -163,8 +163,8 @@ def test_a_batch_found_committed_while_the_file_is_read_stops_the_read(tmp_path)
 
     import duckdb
 
-    from policecloud.ingest.run import _stop_if_committed
-    from policecloud.model.vectorized import connect
+    from policecloud.data.ingest.run import _stop_if_committed
+    from policecloud.data.model.vectorized import connect
 
     warehouse = open_warehouse(tmp_path / "wh")
     with warehouse.batch("passes-done") as batch:

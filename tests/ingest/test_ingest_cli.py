@@ -8,7 +8,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from policecloud.cli import app
+from policecloud.platform.cli import app
 
 
 @pytest.fixture

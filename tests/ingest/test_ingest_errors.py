@@ -6,10 +6,10 @@ import textwrap
 
 import pytest
 
-from policecloud.ingest.mapping import MappingError, load_mapping, load_mappings
-from policecloud.ingest.readers import ReadError
-from policecloud.ingest.run import ingest_source
-from policecloud.warehouse import open_warehouse
+from policecloud.data.ingest.mapping import MappingError, load_mapping, load_mappings
+from policecloud.data.ingest.readers import ReadError
+from policecloud.data.ingest.run import ingest_source
+from policecloud.data.warehouse import open_warehouse
 
 
 def write(tmp_path, text, name="m.yaml"):

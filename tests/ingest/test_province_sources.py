@@ -23,12 +23,12 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from policecloud.ingest import readers
-from policecloud.ingest.mapping import load_mappings
-from policecloud.ingest.run import ingest_source
-from policecloud.model import types as element_types
-from policecloud.model.schema import load_schema
-from policecloud.warehouse import open_warehouse
+from policecloud.data.ingest import readers
+from policecloud.data.ingest.mapping import load_mappings
+from policecloud.data.ingest.run import ingest_source
+from policecloud.data.model import types as element_types
+from policecloud.data.model.schema import load_schema
+from policecloud.data.warehouse import open_warehouse
 
 ROOT = Path(__file__).resolve().parents[2]
 MAPPINGS_DIR = ROOT / "mappings"

@@ -14,10 +14,10 @@ import textwrap
 
 import pytest
 
-from policecloud.ingest import lookups, standardize
-from policecloud.ingest.mapping import load_mapping, load_mappings
-from policecloud.ingest.run import ingest_source
-from policecloud.warehouse import open_warehouse
+from policecloud.data.ingest import lookups, standardize
+from policecloud.data.ingest.mapping import load_mapping, load_mappings
+from policecloud.data.ingest.run import ingest_source
+from policecloud.data.warehouse import open_warehouse
 
 PER_ROW = {"MIN_ROWS_TO_DEDUPLICATE": 10**12}
 LOOKUPS = {"MIN_ROWS_TO_DEDUPLICATE": 0, "DEDUP_MAX_DISTINCT_SHARE": 1.0}

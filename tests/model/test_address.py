@@ -9,12 +9,12 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from policecloud.model import types as element_types
-from policecloud.model.address import ELEMENTS, AddressParser, parse_address, parse_many
-from policecloud.model.address_golden import SCORED, load_golden, score
-from policecloud.model.address_text import clean, cn_to_int
-from policecloud.model.divisions import load_divisions
-from policecloud.model.types.address import AddressType
+from policecloud.data.model import types as element_types
+from policecloud.data.model.address import ELEMENTS, AddressParser, parse_address, parse_many
+from policecloud.data.model.address.golden import SCORED, load_golden, score
+from policecloud.data.model.address.text import clean, cn_to_int
+from policecloud.data.model.divisions import load_divisions
+from policecloud.data.model.types.address import AddressType
 
 GOLDEN_PATH = Path(__file__).resolve().parent.parent / "golden" / "addresses.yaml"
 GOLDEN = load_golden(GOLDEN_PATH)

@@ -1,4 +1,4 @@
-"""Dates and times (policecloud.model.types.datetimes): forms, clock history, SQL/Python agreement."""
+"""Dates and times (policecloud.data.model.types.datetimes): forms, clock history, SQL/Python agreement."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from policecloud.model import types as element_types
-from policecloud.model.types import datetimes as D
-from policecloud.model.vectorized import check_values, connect
+from policecloud.data.model import types as element_types
+from policecloud.data.model.types import datetimes as D
+from policecloud.data.model.vectorized import check_values, connect
 
 SH = D.SHANGHAI
 UTC = dt.UTC

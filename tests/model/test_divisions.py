@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from policecloud.model.divisions import SQL_TABLE, Division, Divisions, load_divisions, short_forms
-from policecloud.model.types.base import FULLWIDTH_CHARS, HALFWIDTH_CHARS
-from policecloud.model.types.division import DivisionCode, normalize_code
-from policecloud.model.vectorized import check_values
+from policecloud.data.model.divisions import SQL_TABLE, Division, Divisions, load_divisions, short_forms
+from policecloud.data.model.types.base import FULLWIDTH_CHARS, HALFWIDTH_CHARS
+from policecloud.data.model.types.division import DivisionCode, normalize_code
+from policecloud.data.model.vectorized import check_values
 
 DIVISION_CODE = DivisionCode()
 CSV = Path(__file__).resolve().parents[2] / "src" / "policecloud" / "model" / "data" / "divisions.csv"

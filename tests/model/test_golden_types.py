@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from policecloud.model import types as element_types
-from policecloud.model.vectorized import check_values
+from policecloud.data.model import types as element_types
+from policecloud.data.model.vectorized import check_values
 
 GOLDEN_TYPES = Path(__file__).resolve().parent.parent / "golden" / "types"
 
@@ -84,7 +84,7 @@ def test_the_distinct_value_path_agrees_with_the_row_by_row_path(type_name: str,
 
 
 def test_a_type_without_a_sql_form_says_so_and_how_to_check_it() -> None:
-    from policecloud.model.types.base import NoSqlForm
+    from policecloud.data.model.types.base import NoSqlForm
 
     address = element_types.get("address")
     assert not address.vectorized

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from policecloud.model.types.base import FULLWIDTH_CHARS, HALFWIDTH_CHARS
-from policecloud.model.types.id_number import (
+from policecloud.data.model.types.base import FULLWIDTH_CHARS, HALFWIDTH_CHARS
+from policecloud.data.model.types.id_number import (
     IdNumber,
     check_char,
     generate,
@@ -21,7 +21,7 @@ from policecloud.model.types.id_number import (
     to_18,
     today_in_shanghai,
 )
-from policecloud.model.vectorized import check_sql, check_values
+from policecloud.data.model.vectorized import check_sql, check_values
 
 ID = IdNumber()
 DIGITS = "0123456789"

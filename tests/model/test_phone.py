@@ -13,9 +13,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from policecloud.model.divisions import load_divisions
-from policecloud.model.types import phone as phone_module
-from policecloud.model.types.phone import (
+from policecloud.data.model.divisions import load_divisions
+from policecloud.data.model.types import phone as phone_module
+from policecloud.data.model.types.phone import (
     MOBILE,
     PHONE,
     area_codes,
@@ -23,7 +23,7 @@ from policecloud.model.types.phone import (
     mobile_prefixes,
     normalize_text,
 )
-from policecloud.model.vectorized import check_values
+from policecloud.data.model.vectorized import check_values
 
 SETTINGS = settings(max_examples=80, deadline=None)
 rngs = st.randoms(use_true_random=False)

@@ -16,8 +16,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from policecloud.model.types import plate as plate_module
-from policecloud.model.types.plate import (
+from policecloud.data.model.types import plate as plate_module
+from policecloud.data.model.types.plate import (
     HYBRID,
     KINDS,
     PLATE,
@@ -29,7 +29,7 @@ from policecloud.model.types.plate import (
     issuer_keys,
     provinces,
 )
-from policecloud.model.vectorized import check_values
+from policecloud.data.model.vectorized import check_values
 
 LETTERS_AZ = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 DIGITS = "0123456789"

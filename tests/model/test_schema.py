@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from policecloud.cli import app
-from policecloud.model.data_model_doc import render_data_model
-from policecloud.model.schema import SCHEMA_DIR, SchemaError, load_schema
+from policecloud.platform.cli import app
+from policecloud.data.model.schema.doc import render_data_model
+from policecloud.data.model.schema import SCHEMA_DIR, SchemaError, load_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 ERROR_FIXTURES = sorted((ROOT / "tests" / "golden" / "schema_errors").glob("*.yaml"))
@@ -228,7 +228,7 @@ runner = CliRunner()
 
 
 def test_schema_command_lists_types_and_shows_one(monkeypatch) -> None:
-    from policecloud import clikit
+    from policecloud.platform import clikit
 
     monkeypatch.setattr(clikit.console, "width", 200)  # the console is built once, at import
     listed = runner.invoke(app, ["schema"])

@@ -9,9 +9,9 @@ import unicodedata
 import pyarrow as pa
 import pytest
 
-from policecloud.model import types as element_types
-from policecloud.model.types.simple_codes import BODY_COLORS, PLATE_TYPES, EnumType, EnumValue
-from policecloud.model.vectorized import check_values
+from policecloud.data.model import types as element_types
+from policecloud.data.model.types.simple_codes import BODY_COLORS, PLATE_TYPES, EnumType, EnumValue
+from policecloud.data.model.vectorized import check_values
 
 SIMPLE = [
     "string", "text", "name", "entity", "integer", "number", "boolean",

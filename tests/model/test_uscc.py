@@ -7,8 +7,8 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from policecloud.model.types import uscc as uscc_module
-from policecloud.model.types.uscc import (
+from policecloud.data.model.types import uscc as uscc_module
+from policecloud.data.model.types.uscc import (
     ALPHABET,
     AUTHORITIES,
     EXCLUDED,
@@ -21,7 +21,7 @@ from policecloud.model.types.uscc import (
     normalize_text,
     org_check_char,
 )
-from policecloud.model.vectorized import check_values
+from policecloud.data.model.vectorized import check_values
 
 SETTINGS = settings(max_examples=60, deadline=None)
 rngs = st.randoms(use_true_random=False)

@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from policecloud.model.types import vin as vin_module
-from policecloud.model.types.vin import (
+from policecloud.data.model.types import vin as vin_module
+from policecloud.data.model.types.vin import (
     ALPHABET,
     CHINESE_WMIS,
     VALUES,
@@ -26,7 +26,7 @@ from policecloud.model.types.vin import (
     model_year,
     sql_check_digit,
 )
-from policecloud.model.vectorized import check_values
+from policecloud.data.model.vectorized import check_values
 
 SETTINGS = settings(max_examples=60, deadline=None)
 rngs = st.randoms(use_true_random=False)

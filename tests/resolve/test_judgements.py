@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.orm import Session
 
-from policecloud.access import audit
-from policecloud.resolve.judgements import JudgementError, active_judgements, judge, list_judgements, retract
-from policecloud.store.models import AuditEntry
+from policecloud.platform.access import audit
+from policecloud.data.resolve.judgements import JudgementError, active_judgements, judge, list_judgements, retract
+from policecloud.platform.store.models import AuditEntry
 
 ANALYST = audit.Actor("analyst01", "10.0.0.8")
 

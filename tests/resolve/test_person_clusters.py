@@ -5,9 +5,9 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from policecloud.model.vectorized import connect
-from policecloud.resolve.evaluate_persons import evaluate_persons
-from policecloud.resolve.person_clusters import (
+from policecloud.data.model.vectorized import connect
+from policecloud.data.resolve.persons.evaluate import evaluate_persons
+from policecloud.data.resolve.persons.clusters import (
     ID_NUMBER,
     JUDGEMENT,
     PROBABILISTIC,
@@ -16,7 +16,7 @@ from policecloud.resolve.person_clusters import (
     cluster,
     combine_judgements,
 )
-from policecloud.resolve.person_linking import learn_character_variants
+from policecloud.data.resolve.persons.linking import learn_character_variants
 
 A, B = "110101199001011234", "110101199002021234"  # two valid numbers (their checks do not matter here)
 
@@ -149,7 +149,7 @@ def _mentions(con, rows):
 
 
 def test_link_persons_on_small_inputs():
-    from policecloud.resolve.persons import link_persons
+    from policecloud.data.resolve.persons import link_persons
 
     con = connect()
     _mentions(con, [])

@@ -7,10 +7,10 @@ import re
 
 import pytest
 
-from policecloud.resolve.evaluate_persons import evaluate_persons
-from policecloud.resolve.person_mentions import MENTION_COLUMNS, build_person_mentions
-from policecloud.resolve.persons import PersonLinkParams, link_persons
-from policecloud.warehouse import open_warehouse
+from policecloud.data.resolve.persons.evaluate import evaluate_persons
+from policecloud.data.resolve.persons.mentions import MENTION_COLUMNS, build_person_mentions
+from policecloud.data.resolve.persons import PersonLinkParams, link_persons
+from policecloud.data.warehouse import open_warehouse
 
 METHODS = {"id_number", "probabilistic", "judgement", "singleton"}
 

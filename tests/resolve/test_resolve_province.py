@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from policecloud.resolve.evaluate_addresses import evaluate_address_matching
-from policecloud.resolve.evaluate_persons import evaluate_persons
-from policecloud.resolve.jobs import run_stages
-from policecloud.resolve.master import open_master
-from policecloud.resolve.person_mentions import build_person_mentions
-from policecloud.resolve.stages import STAGES
+from policecloud.data.resolve.addresses.evaluate import evaluate_address_matching
+from policecloud.data.resolve.persons.evaluate import evaluate_persons
+from policecloud.data.resolve.jobs import run_stages
+from policecloud.data.resolve.master import open_master
+from policecloud.data.resolve.persons.mentions import build_person_mentions
+from policecloud.data.resolve.stages import STAGES
 
 POLICECLOUD = Path(sys.executable).parent / "policecloud"
 # Truth names for warehouse sources where they differ.

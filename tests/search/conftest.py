@@ -1,11 +1,11 @@
-"""The mini province (hand-written master data and texts, see policecloud.search.testing), indexed once."""
+"""The mini province (hand-written master data and texts, see policecloud.apps.search.testing), indexed once."""
 
 from __future__ import annotations
 
 import pytest
 
-from policecloud.search.index import build_index, open_current
-from policecloud.search.testing import MiniWorld, mini_province
+from policecloud.apps.search.index import build_index, open_current
+from policecloud.apps.search.testing import MiniWorld, mini_province
 
 
 @pytest.fixture(scope="session")

@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 import tantivy
 
-from policecloud.search import index as index_module
-from policecloud.search.index import (
+from policecloud.apps.search import index as index_module
+from policecloud.apps.search.index import (
     IndexHandle,
     IndexMissing,
     build_index,
@@ -18,8 +18,8 @@ from policecloud.search.index import (
     open_current,
     update_index,
 )
-from policecloud.search.query import search
-from policecloud.search.testing import HONGSHAN, T0, call, mini_province, write_master, write_table
+from policecloud.apps.search.query import search
+from policecloud.apps.search.testing import HONGSHAN, T0, call, mini_province, write_master, write_table
 
 
 @pytest.fixture

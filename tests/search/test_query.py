@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 import tantivy
 
-from policecloud.search.fields import SearchDoc, build_schema, to_document
-from policecloud.search.index import SearchIndex
-from policecloud.search.query import QueryError, choose_mode, search
-from policecloud.search.testing import HONGSHAN, T0, XILING
+from policecloud.apps.search.fields import SearchDoc, build_schema, to_document
+from policecloud.apps.search.index import SearchIndex
+from policecloud.apps.search.query import QueryError, choose_mode, search
+from policecloud.apps.search.testing import HONGSHAN, T0, XILING
 
 EVERYWHERE = None  # unrestricted (operators' tools)
 

@@ -8,10 +8,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from policecloud.cli import app
-from policecloud.search.testing import mini_province
-from policecloud.store import make_engine
-from policecloud.store.models import AuditEntry
+from policecloud.platform.cli import app
+from policecloud.apps.search.testing import mini_province
+from policecloud.platform.store import make_engine
+from policecloud.platform.store.models import AuditEntry
 
 runner = CliRunner()
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from policecloud.search.highlight import phrase_spans
-from policecloud.search.tokenize import (
+from policecloud.apps.search.highlight import phrase_spans
+from policecloud.apps.search.tokenize import (
     VALUE_GAP,
     Phrase,
     index_text,

@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from policecloud.access.jurisdiction import JurisdictionScope
-from policecloud.store import persons
-from policecloud.store.base import utcnow
-from policecloud.store.models import PersonRecord
+from policecloud.platform.access.jurisdiction import JurisdictionScope
+from policecloud.apps.persons import queries as persons
+from policecloud.platform.store.base import utcnow
+from policecloud.platform.store.models import PersonRecord
 
 PEOPLE = [
     ("420111199001011234", "张伟", "420111001"),  # Hongshan district, a station of it

@@ -8,9 +8,9 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import DBAPIError
 
-from policecloud.store import make_engine, upgrade
-from policecloud.store.base import Base
-from policecloud.store.migrate import current_revision, head_revision, is_up_to_date
+from policecloud.platform.store import make_engine, upgrade
+from policecloud.platform.store.base import Base
+from policecloud.platform.store.migrate import current_revision, head_revision, is_up_to_date
 
 
 def test_migrations_create_every_table_and_reach_head(store_engine):

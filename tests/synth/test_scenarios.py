@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from policecloud.model.vectorized import connect
+from policecloud.data.model.vectorized import connect
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pyarrow.parquet as pq
 import pytest
 
-from policecloud.model import types as element_types
+from policecloud.data.model import types as element_types
 
 
 def _entities(out, name):

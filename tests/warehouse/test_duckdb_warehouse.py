@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from policecloud.warehouse import WarehouseError, open_warehouse
+from policecloud.data.warehouse import WarehouseError, open_warehouse
 
 ROWS = (
     "SELECT i AS n, 'src' || (i % 3) AS source, DATE '2024-01-01' + (i % 4)::INT AS day FROM range({n}) t(i)"
@@ -82,7 +82,7 @@ def test_files_renamed_by_a_batch_that_died_before_its_commit_record_are_invisib
 WRITER = textwrap.dedent(
     """
     import sys
-    from policecloud.warehouse import open_warehouse
+    from policecloud.data.warehouse import open_warehouse
     wh = open_warehouse(sys.argv[1])
     for b in range(int(sys.argv[2])):
         with wh.batch(f"batch{b:03d}") as batch:

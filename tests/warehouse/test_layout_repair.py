@@ -10,8 +10,8 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from policecloud.cli import app
-from policecloud.warehouse import DuckDBWarehouse, WarehouseError, open_warehouse
+from policecloud.platform.cli import app
+from policecloud.data.warehouse import DuckDBWarehouse, WarehouseError, open_warehouse
 
 INGESTED = "SELECT 'P' || i AS plate, 'checkpoint_passes' AS source, DATE '2026-10-03' AS day FROM range(3) t(i)"
 
@@ -121,7 +121,7 @@ def test_a_crash_between_the_new_files_and_the_record_leaves_the_old_layout_then
     def crash(*_a, **_k):
         raise OSError("disk gone")
 
-    import policecloud.warehouse.duckdb_engine as engine
+    import policecloud.data.warehouse.duckdb_engine as engine
 
     monkeypatch.setattr(engine, "write_json_atomic", crash)
     with pytest.raises(OSError):

@@ -7,7 +7,7 @@ import json
 
 import pyarrow.parquet as pq
 
-from policecloud.warehouse import duckdb_engine, open_warehouse
+from policecloud.data.warehouse import duckdb_engine, open_warehouse
 
 CONSTANT = "SELECT i AS n, 'src0' AS source, DATE '2024-01-01' AS day FROM range(100) t(i)"
 COMPUTED = (
@@ -93,10 +93,10 @@ def test_batches_committed_before_columns_were_recorded_read_as_they_are(tmp_pat
 
 def test_a_unit_ingested_again_with_a_changed_mapping_replaces_its_earlier_batch(tmp_path):
     """Re-ingesting one file with a changed mapping (one more column) must not leave both versions' rows."""
-    from policecloud.ingest.mapping import load_mappings
-    from policecloud.ingest.run import ingest_source
-    from policecloud.model.schema import load_schema
-    from policecloud.warehouse import open_warehouse
+    from policecloud.data.ingest.mapping import load_mappings
+    from policecloud.data.ingest.run import ingest_source
+    from policecloud.data.model.schema import load_schema
+    from policecloud.data.warehouse import open_warehouse
 
     sources = tmp_path / "sources"
     sources.mkdir()

@@ -11,10 +11,10 @@ import pytest
 from cdp import Browser, chromium_path, ci
 from sqlalchemy.orm import Session
 
-from policecloud.alerts import watchlists
-from policecloud.alerts.models import MapDevice
-from policecloud.alerts.replay import FeedClient
-from policecloud.alerts.testing import ServerProcess
+from policecloud.apps.alerts import watchlists
+from policecloud.apps.alerts.models import MapDevice
+from policecloud.apps.alerts.replay import FeedClient
+from policecloud.apps.alerts.testing import ServerProcess
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PLATE = "鄂A7E2K9"

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import pytest
 from cdp import Browser, chromium_path, ci
 
-from policecloud.alerts.testing import ServerProcess
+from policecloud.apps.alerts.testing import ServerProcess
 
 
 @pytest.fixture

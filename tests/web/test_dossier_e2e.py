@@ -17,11 +17,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "dossier"))  # the 
 
 from dossier_support import copy_province, tiny_master  # noqa: F401  (fixture)
 
-from policecloud.access import accounts, audit
-from policecloud.access.credentials import totp_now
-from policecloud.alerts.testing import ServerProcess
-from policecloud.dossier.event_index import build_event_index
-from policecloud.dossier.link_index import build_link_index
+from policecloud.platform.access import accounts, audit
+from policecloud.platform.access.credentials import totp_now
+from policecloud.apps.alerts.testing import ServerProcess
+from policecloud.data.derived.events.build import build_event_index
+from policecloud.data.derived.links import build_link_index
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PASSWORD = "correct horse 42"
@@ -50,7 +50,7 @@ def server(tiny_master, tmp_path):  # noqa: F811
     build_event_index(data_dir / "warehouse", data_dir / "event_index")
     build_link_index(data_dir)
     try:  # the search index, when cloud search is installed; the page falls back to exact lookup otherwise
-        from policecloud.search.index import build_index
+        from policecloud.apps.search.index import build_index
 
         build_index(data_dir / "master", data_dir / "warehouse", data_dir / "search")
     except ImportError:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from policecloud.clikit import console, fail, rich_table, settings_of
+from policecloud.platform.clikit import console, fail, rich_table, settings_of
 
 
 def register(app: typer.Typer) -> None:
@@ -22,7 +22,7 @@ def demo(
 ) -> None:
     """演示 / Demo: generate the province (once), ingest it, create demo users, serve the platform."""
     from policecloud.demo import steps
-    from policecloud.ingest.mapping import MappingError
+    from policecloud.data.ingest.mapping import MappingError
 
     settings = settings_of(ctx)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -40,11 +40,11 @@ def demo(
         table.add_row(r.source, r.unit + note, f"{r.rows_read:,}", f"{r.rows_landed:,}", f"{r.rows_quarantined:,}")
     console.print(table)
     console.rule("3 · 主数据与索引 / master data (一标三实) and indexes")
-    from policecloud.resolve.cli import run_resolution
+    from policecloud.data.resolve.cli import run_resolution
 
     resolution = run_resolution(settings)
     console.print(f"master data run {resolution.run_id}" + (" (up to date)" if resolution.up_to_date else ""))
-    from policecloud.derived.refresh import refresh
+    from policecloud.data.derived.refresh import refresh
 
     for step in refresh(settings):
         console.print(f"index {step.name}: {step.note} ({step.seconds:.1f} s)")
@@ -57,8 +57,8 @@ def demo(
     console.print(f"TOTP secrets are in {settings.data_dir / 'demo-users.json'} (synthetic demo only).")
     if serve:
         console.rule("5 · 平台 / the platform")
-        from policecloud.alerts.live import start_live_replay
-        from policecloud.api.cli import serve as serve_command
+        from policecloud.apps.alerts.live import start_live_replay
+        from policecloud.platform.api.cli import serve as serve_command
 
         base = f"http://{settings.host}:{settings.port}"
         start_live_replay(settings, province, base, speed=replay_speed)

@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from policecloud.config import Settings
+from policecloud.platform.config import Settings
 
 # Demo accounts: one per kind of user a visitor may want to try. Passwords are printed and written to
 # DATA_DIR/demo-users.json — this is a demo on synthetic data, never a deployment.
@@ -45,11 +45,11 @@ def generate_province(settings: Settings, scale: str, seed: int) -> Path:
 
 def ingest_province(settings: Settings) -> list:
     """Ingest every mapped source that the province has; returns the unit reports."""
-    from policecloud.ingest import readers
-    from policecloud.ingest.mapping import load_mappings
-    from policecloud.ingest.run import ingest_unit
-    from policecloud.model.schema import load_schema
-    from policecloud.warehouse import open_warehouse
+    from policecloud.data.ingest import readers
+    from policecloud.data.ingest.mapping import load_mappings
+    from policecloud.data.ingest.run import ingest_unit
+    from policecloud.data.model.schema import load_schema
+    from policecloud.data.warehouse import open_warehouse
 
     schema = load_schema()
     warehouse = open_warehouse(settings.warehouse_dir)
@@ -66,8 +66,8 @@ def ingest_province(settings: Settings) -> list:
 
 def ensure_demo_users(settings: Settings) -> list[DemoUser]:
     """Create the demo accounts once; their passwords and TOTP secrets are kept in demo-users.json."""
-    from policecloud.access import accounts, audit
-    from policecloud.store import make_engine, make_sessionmaker, upgrade
+    from policecloud.platform.access import accounts, audit
+    from policecloud.platform.store import make_engine, make_sessionmaker, upgrade
 
     path = settings.data_dir / "demo-users.json"
     if path.exists():

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from policecloud.clikit import console, fail, settings_of
+from policecloud.platform.clikit import console, fail, settings_of
 
 
 def register(app: typer.Typer) -> None:

@@ -68,7 +68,7 @@ def _load(name: str) -> dict:
 def _current_names() -> dict[str, str]:
     """Current unit names from the foundation's divisions table, when it is there."""
     try:
-        from policecloud.model.divisions import load_divisions
+        from policecloud.data.model.divisions import load_divisions
     except ImportError:
         return {}
     try:

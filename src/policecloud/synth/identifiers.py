@@ -1,7 +1,7 @@
 """Valid identifiers for the synthetic province, plus the check-character arithmetic the mess step needs.
 
 ID numbers, plates, VINs and credit codes come from the foundation's generators
-(``policecloud.model.types.*.generate``); this module adapts them to the generator's vocabulary (plate
+(``policecloud.data.model.types.*.generate``); this module adapts them to the generator's vocabulary (plate
 kinds with colours) and keeps the check-character functions used to corrupt values on purpose, and the
 mobile numbers with their operator (which cell reports need).
 """
@@ -11,10 +11,10 @@ from __future__ import annotations
 import random
 from datetime import date
 
-from policecloud.model.types import id_number as _id_type
-from policecloud.model.types import plate as _plate_type
-from policecloud.model.types import uscc as _uscc_type
-from policecloud.model.types import vin as _vin_type
+from policecloud.data.model.types import id_number as _id_type
+from policecloud.data.model.types import plate as _plate_type
+from policecloud.data.model.types import uscc as _uscc_type
+from policecloud.data.model.types import vin as _vin_type
 
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK = "10X98765432"

@@ -1,5 +1,0 @@
-"""The web API: a FastAPI application built from the settings and the platform's apps."""
-
-from policecloud.api.factory import create_app
-
-__all__ = ["create_app"]

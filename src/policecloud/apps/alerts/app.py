@@ -1,0 +1,39 @@
+"""Early warning (预警) and the one map (一张图) as platform apps."""
+
+from __future__ import annotations
+
+from policecloud.apps.alerts import events as aev
+from policecloud.apps.alerts import routes, stream
+from policecloud.platform.registry import App, MenuEntry
+from policecloud.apps.map import pages as dashboard
+
+APPS = [
+    App(
+        name="alerts",
+        zh="预警",
+        en="Early warning",
+        routers=[routes.router, stream.router],
+        menu=[
+            MenuEntry("alerts", "预警处置", "Alerts", "/map#alerts", "alerts.read"),
+            MenuEntry("watchlists", "布控管理", "Watchlists", "/map#watchlists", "watchlists.manage"),
+        ],
+        permissions=["events.ingest", "alerts.read", "alerts.handle", "watchlists.read", "watchlists.manage"],
+        audit_events=[
+            aev.WatchlistEntryAdded,
+            aev.WatchlistEntryRemoved,
+            aev.GeofenceAdded,
+            aev.GeofenceRemoved,
+            aev.AlertHandled,
+            aev.AlertStreamOpened,
+        ],
+    ),
+    App(
+        name="map",
+        zh="一张图",
+        en="One map",
+        routers=[dashboard.router],
+        menu=[MenuEntry("map", "一张图", "One map", "/map", "map.view")],
+        permissions=["map.view"],
+        audit_events=[aev.DevicesLoaded],
+    ),
+]

@@ -1,0 +1,67 @@
+"""The platform of apps: how a capability plugs its routes, menu entries and audit events into the core.
+
+A capability adds a module ``policecloud.<package>.app`` defining ``APP = App(...)`` (or ``APPS = [...]``);
+:func:`discover_apps` finds it, the API factory mounts its routers and the shell lists its menu entries, so the
+core (access, audit, store, web shell) never names a capability. Every route must declare its access policy
+with :func:`policecloud.platform.api.policy.requires` (the permission-matrix test refuses routes without one).
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import pkgutil
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fastapi import APIRouter
+
+    from policecloud.platform.access.events import AuditEvent
+
+
+@dataclass(frozen=True)
+class MenuEntry:
+    """One entry of the platform's menu (一屏功能展示), shown to users holding ``permission``."""
+
+    key: str
+    zh: str
+    en: str
+    path: str
+    permission: str | None = None
+
+
+@dataclass(frozen=True)
+class App:
+    """A capability as the platform sees it."""
+
+    name: str
+    zh: str
+    en: str
+    routers: Sequence[APIRouter] = ()
+    menu: Sequence[MenuEntry] = ()
+    # Permissions the app's routes check; each must exist in the role catalogue (checked by the tests).
+    permissions: Sequence[str] = ()
+    audit_events: Sequence[type[AuditEvent]] = field(default_factory=tuple)
+    # Tables (and their fields) a data-sharing agreement may name for partner agencies.
+    shareable: Mapping[str, Sequence[str]] = field(default_factory=dict)
+
+
+def discover_apps() -> list[App]:
+    """Every ``APP``/``APPS`` of every ``policecloud.<package>.app`` module, sorted by package then order."""
+    import policecloud
+
+    found: list[App] = []
+    for info in sorted(pkgutil.iter_modules(policecloud.__path__), key=lambda m: m.name):
+        if not info.ispkg or importlib.util.find_spec(f"policecloud.{info.name}.app") is None:
+            continue
+        module = importlib.import_module(f"policecloud.{info.name}.app")
+        if hasattr(module, "APP"):
+            found.append(module.APP)
+        found.extend(getattr(module, "APPS", ()))
+    names = [a.name for a in found]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ValueError(f"two platform apps share the name(s) {duplicates}")
+    return found

@@ -1,8 +1,0 @@
-"""The web shell as a platform app: the home page (``/``). It has no menu entry: it is the menu."""
-
-from __future__ import annotations
-
-from policecloud.platform import App
-from policecloud.web import home
-
-APP = App(name="home", zh="首页", en="Home", routers=[home.router])

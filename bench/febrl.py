@@ -5,8 +5,8 @@
 Both are unsupervised and see the same candidate pairs (records agreeing on given name, surname, date of birth,
 social security id or postcode):
 
-* ours: ``policecloud.data.resolve.febrl`` — the shared splink helper, trained (λ from deterministic rules, u from random
-  pairs, m by EM), pairs with match probability ≥ threshold;
+* ours: ``policecloud.data.resolve.febrl`` — the shared splink helper, trained (λ from deterministic rules, u from
+  random pairs, m by EM), pairs with match probability ≥ threshold;
 * baseline: recordlinkage 0.16's ECM classifier (``ECMClassifier``, its unsupervised Expectation-Conditional
   Maximisation, as in recordlinkage's Febrl4 example) on its ``Compare`` features: Jaro-Winkler ≥ 0.85 on given
   name, surname and address_1, exact date of birth, suburb, state, postcode and soc_sec_id (binary features, as

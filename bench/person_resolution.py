@@ -21,9 +21,9 @@ import threading
 import time
 from pathlib import Path
 
+from policecloud.data.resolve.persons import PersonLinkParams, link_persons
 from policecloud.data.resolve.persons.evaluate import evaluate_persons
 from policecloud.data.resolve.persons.mentions import build_person_mentions
-from policecloud.data.resolve.persons import PersonLinkParams, link_persons
 from policecloud.data.resolve.records import entity_id_sql
 from policecloud.data.warehouse import open_warehouse
 

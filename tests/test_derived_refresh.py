@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from policecloud.platform.config import Settings
-from policecloud.data.derived.refresh import AFTER_INGEST, AFTER_RESOLVE, refresh
-from policecloud.data.derived.events.lookup import EventIndex
-from policecloud.data.derived.events.tables import default_index_dir
-from policecloud.data.resolve.cli import run_resolution
-from policecloud.data.resolve.master import open_master
 from policecloud.apps.search.index import open_current
 from policecloud.apps.search.query import search
+from policecloud.data.derived.events.lookup import EventIndex
+from policecloud.data.derived.events.tables import default_index_dir
+from policecloud.data.derived.refresh import refresh
+from policecloud.data.resolve.cli import run_resolution
+from policecloud.data.resolve.master import open_master
+from policecloud.platform.config import Settings
 
 
 def test_refresh_builds_then_updates_every_derived_index(tiny_warehouse, tmp_path):
@@ -19,13 +19,13 @@ def test_refresh_builds_then_updates_every_derived_index(tiny_warehouse, tmp_pat
     (data_dir / "province").symlink_to(tiny_warehouse.province_dir)
     settings = Settings(data_dir=data_dir)
     # Only existing indexes are updated after an ingest: none exists yet, so nothing is built.
-    assert refresh(settings, AFTER_INGEST, only_existing=True) == []
+    assert refresh(settings, "ingest", only_existing=True) == []
     run_resolution(settings, quiet=True)
     first = {r.name: r.note for r in refresh(settings)}
     assert set(first) == {"event_index", "link_index", "search_index"}
     assert first["search_index"].startswith("full")
     # Nothing changed: everything is up to date, and an update after resolution rewrites nothing.
-    again = {r.name: r.note for r in refresh(settings, AFTER_INGEST + AFTER_RESOLVE, only_existing=True)}
+    again = {r.name: r.note for after in ("ingest", "resolve") for r in refresh(settings, after, only_existing=True)}
     assert again["event_index"] == "up to date"
     assert again["search_index"].startswith("incremental: 0 documents written, 0 removed")
     # The indexes answer: a plate is found by search, and its passes come from the event index.

@@ -8,9 +8,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from policecloud.apps.alerts.routes import service_of
 from policecloud.platform.access import accounts, audit
 from policecloud.platform.access.auth import token_digest
-from policecloud.apps.alerts.routes import service_of
 from policecloud.platform.api import create_app
 from policecloud.platform.store.models import AuditEntry, AuthSession
 from policecloud.platform.store.testing import FakeClock, fast_settings

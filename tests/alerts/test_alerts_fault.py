@@ -13,7 +13,6 @@ from province_truth import planted
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from policecloud.platform.access import audit
 from policecloud.apps.alerts import sources
 from policecloud.apps.alerts.bus import Delivery, LocalLogBus
 from policecloud.apps.alerts.cli import import_entries
@@ -23,6 +22,7 @@ from policecloud.apps.alerts.processor import AlertProcessor, resume_offset
 from policecloud.apps.alerts.replay import FeedClient, FeedError
 from policecloud.apps.alerts.rules import RuleSet
 from policecloud.apps.alerts.testing import ServerProcess
+from policecloud.platform.access import audit
 from policecloud.platform.store import make_engine, upgrade
 
 BATCH = 250

@@ -10,10 +10,10 @@ from alerts_support import PURPOSE
 from province_truth import planted
 from sqlalchemy.orm import Session
 
-from policecloud.platform.access import audit
 from policecloud.apps.alerts import sources
 from policecloud.apps.alerts.cli import import_entries
 from policecloud.apps.alerts.replay import replay
+from policecloud.platform.access import audit
 
 
 class InProcessFeed:

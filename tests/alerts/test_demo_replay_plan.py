@@ -8,7 +8,6 @@ from datetime import timedelta
 from alerts_support import PURPOSE
 from sqlalchemy.orm import Session
 
-from policecloud.platform.access import audit
 from policecloud.apps.alerts import sources
 from policecloud.apps.alerts.cli import import_entries
 from policecloud.apps.alerts.replay import event_time, replay
@@ -19,6 +18,7 @@ from policecloud.apps.alerts.replay_plan import (
     planned_events,
     watched_identifiers,
 )
+from policecloud.platform.access import audit
 
 MINUTE = timedelta(minutes=1).total_seconds()
 

@@ -110,9 +110,9 @@ def _old_sink_batch(root, batch_id: str = "events-000000000000") -> None:
 def test_a_warehouse_the_old_sink_wrote_is_repaired_then_every_read_path_works(tiny_warehouse, tmp_path):
     from typer.testing import CliRunner
 
+    from policecloud.data.warehouse import DuckDBWarehouse
     from policecloud.platform.cli import app
     from policecloud.platform.config import Settings
-    from policecloud.data.warehouse import DuckDBWarehouse
 
     data_dir = tmp_path / "data"
     data_dir.mkdir()

@@ -13,7 +13,14 @@ from policecloud.platform.access import accounts, audit
 from policecloud.platform.access.auth import token_digest
 from policecloud.platform.access.credentials import totp_now
 from policecloud.platform.api import create_app
-from policecloud.platform.store.models import AuditEntry, AuthSession, PartnerAgency, PersonRecord, SharingAgreement, User
+from policecloud.platform.store.models import (
+    AuditEntry,
+    AuthSession,
+    PartnerAgency,
+    PersonRecord,
+    SharingAgreement,
+    User,
+)
 from policecloud.platform.store.testing import FakeClock, fast_settings
 
 PASSWORD = "correct horse 42"

@@ -14,14 +14,14 @@ import pytest
 import yaml
 from fastapi import APIRouter
 
-from policecloud.platform.access import roles as role_catalogue
 from policecloud.apps.alerts.testing import seed_target
+from policecloud.apps.dossier.testing import seed_target as seed_dossier_target
+from policecloud.apps.search.testing import seed_target as seed_search_target
+from policecloud.platform.access import roles as role_catalogue
 from policecloud.platform.api import create_app
 from policecloud.platform.api.introspect import api_routes, openapi_operations
 from policecloud.platform.api.policy import Access, requires
-from policecloud.apps.dossier.testing import seed_target as seed_dossier_target
 from policecloud.platform.registry import App, discover_apps
-from policecloud.apps.search.testing import seed_target as seed_search_target
 from policecloud.platform.store.testing import fast_settings
 
 SPEC = yaml.safe_load((Path(__file__).parent / "permission_matrix.yaml").read_text(encoding="utf-8"))["routes"]

@@ -26,11 +26,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "api"))  # the API 
 from api_support import PURPOSE, Platform
 
 from policecloud.apps.alerts.models import Alert
-from policecloud.platform.api.introspect import api_routes
 from policecloud.apps.dossier.reader import DossierSource
 from policecloud.apps.dossier.testing import IDS, write_mini_province
 from policecloud.apps.search.index import build_index
 from policecloud.apps.search.testing import mini_province
+from policecloud.platform.api.introspect import api_routes
 from policecloud.platform.store.models import AuditEntry
 from policecloud.platform.store.testing import clock, store_engine  # noqa: F401  (fixtures)
 

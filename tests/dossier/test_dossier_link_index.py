@@ -9,9 +9,9 @@ import pyarrow.parquet as pq
 
 from policecloud.apps.dossier import profile as prof
 from policecloud.apps.dossier import relations as rel
-from policecloud.data.derived.links import ROW_GROUP_SIZE, build_link_index, index_files
 from policecloud.apps.dossier.reader import DossierSource, Viewer
 from policecloud.apps.dossier.testing import IDS, RUN, write_mini_province
+from policecloud.data.derived.links import ROW_GROUP_SIZE, build_link_index, index_files
 
 VIEWER = Viewer(("42",))
 

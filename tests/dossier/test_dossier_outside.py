@@ -13,12 +13,12 @@ import json
 
 import pytest
 
-from policecloud.platform.access.masking import mask_id_number
 from policecloud.apps.dossier import profile as prof
 from policecloud.apps.dossier import relations as rel
 from policecloud.apps.dossier import timeline as tl
 from policecloud.apps.dossier.reader import DossierSource, Viewer
 from policecloud.apps.dossier.testing import IDS, SUN, write_mini_province
+from policecloud.platform.access.masking import mask_id_number
 
 TODAY = dt.date(2026, 11, 25)
 HONGSHAN = Viewer(("420111",))

@@ -114,9 +114,7 @@ def test_co_residents_share_the_truths_address(tiny):
     master, source, cur = tiny
     # Compared by the address's text: the synthetic truth has a few distinct dwellings with identical
     # addresses (same elements), which no data can tell apart.
-    address = dict(
-        master.truth("SELECT p.id_number, a.text FROM persons p JOIN addresses a USING (address_id)")
-    )
+    address = dict(master.truth("SELECT p.id_number, a.text FROM persons p JOIN addresses a USING (address_id)"))
     # The truth has one (Hubei) home per person; the exchange sources of other provinces also give where some
     # of them live there (a rented room in Changsha shared by two Hubei workers), which the truth does not hold.
     elsewhere: dict[str, set[str]] = defaultdict(set)

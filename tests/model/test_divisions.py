@@ -15,7 +15,7 @@ from policecloud.data.model.types.division import DivisionCode, normalize_code
 from policecloud.data.model.vectorized import check_values
 
 DIVISION_CODE = DivisionCode()
-CSV = Path(__file__).resolve().parents[2] / "src" / "policecloud" / "model" / "data" / "divisions.csv"
+CSV = Path(__file__).resolve().parents[2] / "src" / "policecloud" / "data" / "model" / "data" / "divisions.csv"
 
 HUBEI_PREFECTURE_LEVEL = {
     "420100": "武汉市", "420200": "黄石市", "420300": "十堰市", "420500": "宜昌市", "420600": "襄阳市",

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from policecloud.platform.cli import app
-from policecloud.data.model.schema.doc import render_data_model
 from policecloud.data.model.schema import SCHEMA_DIR, SchemaError, load_schema
+from policecloud.data.model.schema.doc import render_data_model
+from policecloud.platform.cli import app
 
 ROOT = Path(__file__).resolve().parents[2]
 ERROR_FIXTURES = sorted((ROOT / "tests" / "golden" / "schema_errors").glob("*.yaml"))

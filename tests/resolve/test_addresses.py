@@ -13,8 +13,6 @@ import yaml
 
 from policecloud.data.model.address.text import to_halfwidth
 from policecloud.data.model.vectorized import connect
-from policecloud.data.resolve.addresses.match import ABSENT, name_similarity
-from policecloud.data.resolve.addresses.registry import REFERENCE_FILES, derived_floor, reference_files
 from policecloud.data.resolve.addresses import (
     address_columns,
     address_inputs_sql,
@@ -22,6 +20,8 @@ from policecloud.data.resolve.addresses import (
     match_addresses,
 )
 from policecloud.data.resolve.addresses.evaluate import evaluate_address_matching
+from policecloud.data.resolve.addresses.match import ABSENT, name_similarity
+from policecloud.data.resolve.addresses.registry import REFERENCE_FILES, derived_floor, reference_files
 from policecloud.data.warehouse import open_warehouse
 
 GOLDEN = yaml.safe_load((Path(__file__).parent / "address_matching_golden.yaml").read_text(encoding="utf-8"))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.orm import Session
 
-from policecloud.platform.access import audit
 from policecloud.data.resolve.judgements import JudgementError, active_judgements, judge, list_judgements, retract
+from policecloud.platform.access import audit
 from policecloud.platform.store.models import AuditEntry
 
 ANALYST = audit.Actor("analyst01", "10.0.0.8")

@@ -6,7 +6,6 @@ import duckdb
 import pytest
 
 from policecloud.data.model.vectorized import connect
-from policecloud.data.resolve.persons.evaluate import evaluate_persons
 from policecloud.data.resolve.persons.clusters import (
     ID_NUMBER,
     JUDGEMENT,
@@ -16,6 +15,7 @@ from policecloud.data.resolve.persons.clusters import (
     cluster,
     combine_judgements,
 )
+from policecloud.data.resolve.persons.evaluate import evaluate_persons
 from policecloud.data.resolve.persons.linking import learn_character_variants
 
 A, B = "110101199001011234", "110101199002021234"  # two valid numbers (their checks do not matter here)

@@ -7,9 +7,9 @@ import re
 
 import pytest
 
+from policecloud.data.resolve.persons import PersonLinkParams, link_persons
 from policecloud.data.resolve.persons.evaluate import evaluate_persons
 from policecloud.data.resolve.persons.mentions import MENTION_COLUMNS, build_person_mentions
-from policecloud.data.resolve.persons import PersonLinkParams, link_persons
 from policecloud.data.warehouse import open_warehouse
 
 METHODS = {"id_number", "probabilistic", "judgement", "singleton"}

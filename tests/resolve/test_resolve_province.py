@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from policecloud.data.resolve.addresses.evaluate import evaluate_address_matching
-from policecloud.data.resolve.persons.evaluate import evaluate_persons
 from policecloud.data.resolve.jobs import run_stages
 from policecloud.data.resolve.master import open_master
+from policecloud.data.resolve.persons.evaluate import evaluate_persons
 from policecloud.data.resolve.persons.mentions import build_person_mentions
 from policecloud.data.resolve.stages import STAGES
 

@@ -7,11 +7,11 @@ import random
 
 import pytest
 
+from policecloud.apps.search.index import build_index, open_current
+from policecloud.apps.search.query import search
 from policecloud.data.resolve.jobs import run_stages
 from policecloud.data.resolve.master import master_root, open_master
 from policecloud.data.resolve.stages import STAGES
-from policecloud.apps.search.index import build_index, open_current
-from policecloud.apps.search.query import search
 
 # Characters commonly confused in names (形近 / 音近), as the synthetic province's typos also use them.
 SIMILAR = {

@@ -8,8 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from policecloud.platform.cli import app
 from policecloud.apps.search.testing import mini_province
+from policecloud.platform.cli import app
 from policecloud.platform.store import make_engine
 from policecloud.platform.store.models import AuditEntry
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from policecloud.platform.access.jurisdiction import JurisdictionScope
 from policecloud.apps.persons import queries as persons
+from policecloud.platform.access.jurisdiction import JurisdictionScope
 from policecloud.platform.store.base import utcnow
 from policecloud.platform.store.models import PersonRecord
 

@@ -11,8 +11,8 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from typer.testing import CliRunner
 
-from policecloud.platform.cli import app
 from policecloud.data.model import types as element_types
+from policecloud.platform.cli import app
 from policecloud.synth.geography import boundaries_geojson, load_geography
 from policecloud.synth.registries import travel_seconds
 

@@ -14,9 +14,7 @@ import pytest
 
 from policecloud.data.warehouse import WarehouseError, open_warehouse
 
-ROWS = (
-    "SELECT i AS n, 'src' || (i % 3) AS source, DATE '2024-01-01' + (i % 4)::INT AS day FROM range({n}) t(i)"
-)
+ROWS = "SELECT i AS n, 'src' || (i % 3) AS source, DATE '2024-01-01' + (i % 4)::INT AS day FROM range({n}) t(i)"
 
 
 def test_a_batch_is_visible_after_commit_with_its_partitions(tmp_path):
@@ -25,9 +23,7 @@ def test_a_batch_is_visible_after_commit_with_its_partitions(tmp_path):
         assert batch.write("records", ROWS.format(n=1000), partition_by=["source", "day"]) == 1000
         assert batch.write("quarantine", "SELECT 1 AS row_number, 'bad' AS reason") == 1
     assert wh.tables() == ["quarantine", "records"]
-    assert wh.sql("SELECT count(*), count(DISTINCT source), count(DISTINCT day) FROM records") == [
-        (1000, 3, 4)
-    ]
+    assert wh.sql("SELECT count(*), count(DISTINCT source), count(DISTINCT day) FROM records") == [(1000, 3, 4)]
     [info] = list(wh.batches())
     assert info.rows == {"quarantine": 1, "records": 1000}
     assert info.meta == {"source": "demo"}

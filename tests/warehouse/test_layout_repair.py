@@ -10,8 +10,8 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from policecloud.platform.cli import app
 from policecloud.data.warehouse import DuckDBWarehouse, WarehouseError, open_warehouse
+from policecloud.platform.cli import app
 
 INGESTED = "SELECT 'P' || i AS plate, 'checkpoint_passes' AS source, DATE '2026-10-03' AS day FROM range(3) t(i)"
 

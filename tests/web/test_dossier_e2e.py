@@ -17,11 +17,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "dossier"))  # the 
 
 from dossier_support import copy_province, tiny_master  # noqa: F401  (fixture)
 
-from policecloud.platform.access import accounts, audit
-from policecloud.platform.access.credentials import totp_now
 from policecloud.apps.alerts.testing import ServerProcess
 from policecloud.data.derived.events.build import build_event_index
 from policecloud.data.derived.links import build_link_index
+from policecloud.platform.access import accounts, audit
+from policecloud.platform.access.credentials import totp_now
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PASSWORD = "correct horse 42"

@@ -12,9 +12,9 @@ import pytest
 from cdp import Browser, chromium_path, ci
 from sqlalchemy.orm import Session
 
+from policecloud.apps.alerts.testing import ServerProcess
 from policecloud.platform.access import accounts, audit
 from policecloud.platform.access.credentials import totp_now
-from policecloud.apps.alerts.testing import ServerProcess
 
 INITIAL = "initial password 1"
 CHOSEN = "my own password 77"

@@ -21,8 +21,8 @@ def demo(
     replay_speed: Annotated[float, typer.Option(help="Speed of the live replay of the province's events.")] = 60.0,
 ) -> None:
     """演示 / Demo: generate the province (once), ingest it, create demo users, serve the platform."""
-    from policecloud.demo import steps
     from policecloud.data.ingest.mapping import MappingError
+    from policecloud.demo import steps
 
     settings = settings_of(ctx)
     settings.data_dir.mkdir(parents=True, exist_ok=True)

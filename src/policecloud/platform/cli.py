@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import pkgutil
 from pathlib import Path
 from typing import Annotated
 
@@ -47,11 +46,11 @@ def version() -> None:
 
 
 def _register_commands() -> None:
-    import policecloud
+    from policecloud.platform.registry import builtin_packages
 
-    for info in sorted(pkgutil.iter_modules(policecloud.__path__), key=lambda m: m.name):
-        if info.ispkg and importlib.util.find_spec(f"policecloud.{info.name}.cli") is not None:
-            importlib.import_module(f"policecloud.{info.name}.cli").register(app)
+    for package in [*builtin_packages(), "policecloud.synth", "policecloud.demo"]:
+        if importlib.util.find_spec(f"{package}.cli") is not None:
+            importlib.import_module(f"{package}.cli").register(app)
 
 
 _register_commands()

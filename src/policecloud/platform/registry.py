@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import pkgutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -46,17 +46,38 @@ class App:
     audit_events: Sequence[type[AuditEvent]] = field(default_factory=tuple)
     # Tables (and their fields) a data-sharing agreement may name for partner agencies.
     shareable: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    # Hook implementations by hook name (see policecloud.platform.hooks): how a lower layer reaches this app.
+    hooks: Mapping[str, Callable[..., object]] = field(default_factory=dict)
+    # Adds the app's commands to the `policecloud` command (an app from outside the package tree).
+    cli: Callable[[object], None] | None = None
 
 
-def discover_apps() -> list[App]:
-    """Every ``APP``/``APPS`` of every ``policecloud.<package>.app`` module, sorted by package then order."""
-    import policecloud
+# Where the built-in apps live, in the order their routers are mounted and their hooks run: the core first, then
+# the data layers (bottom up), then the apps. A package outside these (a test's, a plug-in's) is named by the
+# caller (``extra``; the CLI and ``create_app`` take it from ``Settings.apps`` / ``POLICECLOUD_APPS``).
+NAMESPACES = ("policecloud.platform", "policecloud.data", "policecloud.apps")
 
+
+def builtin_packages() -> list[str]:
+    """Every sub-package of the namespaces, in order (core, data, apps; by name inside each)."""
+    out = []
+    for namespace in NAMESPACES:
+        package = importlib.import_module(namespace)
+        out += [
+            f"{namespace}.{i.name}"
+            for i in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name)
+            if i.ispkg
+        ]
+    return out
+
+
+def discover_apps(extra: Iterable[str] = ()) -> list[App]:
+    """Every ``APP``/``APPS`` of every ``<package>.app`` module of the built-in packages and of ``extra``."""
     found: list[App] = []
-    for info in sorted(pkgutil.iter_modules(policecloud.__path__), key=lambda m: m.name):
-        if not info.ispkg or importlib.util.find_spec(f"policecloud.{info.name}.app") is None:
+    for package in [*builtin_packages(), *extra]:
+        if importlib.util.find_spec(f"{package}.app") is None:
             continue
-        module = importlib.import_module(f"policecloud.{info.name}.app")
+        module = importlib.import_module(f"{package}.app")
         if hasattr(module, "APP"):
             found.append(module.APP)
         found.extend(getattr(module, "APPS", ()))

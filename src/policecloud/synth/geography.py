@@ -61,7 +61,7 @@ PREFECTURE_FACTS = {
 
 
 def _load(name: str) -> dict:
-    text = resources.files("policecloud.synth.data").joinpath(name).read_text(encoding="utf-8")
+    text = resources.files("policecloud.data.model").joinpath("data", name).read_text(encoding="utf-8")
     return json.loads(text)
 
 

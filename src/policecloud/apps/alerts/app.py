@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 from policecloud.apps.alerts import events as aev
-from policecloud.apps.alerts import routes, stream
+from policecloud.apps.alerts import map_data, routes, sink, stream
 from policecloud.platform.registry import App, MenuEntry
-from policecloud.apps.map import pages as dashboard
 
 APPS = [
     App(
         name="alerts",
         zh="预警",
         en="Early warning",
-        routers=[routes.router, stream.router],
+        routers=[routes.router, stream.router, map_data.router],
         menu=[
             MenuEntry("alerts", "预警处置", "Alerts", "/map#alerts", "alerts.read"),
             MenuEntry("watchlists", "布控管理", "Watchlists", "/map#watchlists", "watchlists.manage"),
         ],
         permissions=["events.ingest", "alerts.read", "alerts.handle", "watchlists.read", "watchlists.manage"],
+        hooks={"warehouse_repaired": sink.repair_notes},
         audit_events=[
             aev.WatchlistEntryAdded,
             aev.WatchlistEntryRemoved,
@@ -25,15 +25,7 @@ APPS = [
             aev.GeofenceRemoved,
             aev.AlertHandled,
             aev.AlertStreamOpened,
+            aev.DevicesLoaded,
         ],
-    ),
-    App(
-        name="map",
-        zh="一张图",
-        en="One map",
-        routers=[dashboard.router],
-        menu=[MenuEntry("map", "一张图", "One map", "/map", "map.view")],
-        permissions=["map.view"],
-        audit_events=[aev.DevicesLoaded],
     ),
 ]

@@ -12,11 +12,11 @@ from typing import Annotated
 import typer
 from sqlalchemy import select
 
-from policecloud.platform.access import audit
 from policecloud.apps.alerts import events as aev
 from policecloud.apps.alerts import sources, watchlists
 from policecloud.apps.alerts.models import WatchlistEntry
 from policecloud.apps.alerts.replay import FeedClient, FeedError, replay
+from policecloud.platform.access import audit
 from policecloud.platform.clikit import console, fail, settings_of
 
 watchlist_app = typer.Typer(help="Watchlists (布控名单): import the hotlists of a source directory.")

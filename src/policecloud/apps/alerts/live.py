@@ -12,13 +12,13 @@ import urllib.request
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from policecloud.platform.access import accounts, audit
-from policecloud.platform.access.auth import token_digest
-from policecloud.platform.access.credentials import random_password
 from policecloud.apps.alerts import sources
 from policecloud.apps.alerts.cli import import_entries
 from policecloud.apps.alerts.replay import FeedClient, replay
 from policecloud.apps.alerts.replay_plan import plan_replay, planned_events
+from policecloud.platform.access import accounts, audit
+from policecloud.platform.access.auth import token_digest
+from policecloud.platform.access.credentials import random_password
 from policecloud.platform.config import Settings
 
 log = logging.getLogger(__name__)

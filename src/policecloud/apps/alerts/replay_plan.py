@@ -16,9 +16,9 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from policecloud.platform.access.errors import AccessError
 from policecloud.apps.alerts import intake, sources, watchlists
 from policecloud.apps.alerts.replay import event_time
+from policecloud.platform.access.errors import AccessError
 
 LEAD = timedelta(seconds=30)  # replayed before the first watched event: on the map within the first minute
 

@@ -17,8 +17,6 @@ from fastapi import APIRouter, FastAPI, Query
 from pydantic import BaseModel, Field
 from sqlalchemy import or_, select
 
-from policecloud.platform.access import events as ev
-from policecloud.platform.access.errors import AccessError, not_found
 from policecloud.apps.alerts import events as aev
 from policecloud.apps.alerts import watchlists
 from policecloud.apps.alerts.intake import validate
@@ -26,6 +24,8 @@ from policecloud.apps.alerts.models import Alert, AlertHit, AlertNote, Geofence,
 from policecloud.apps.alerts.processor import alert_dict
 from policecloud.apps.alerts.push import shown_to
 from policecloud.apps.alerts.service import AlertService
+from policecloud.platform.access import events as ev
+from policecloud.platform.access.errors import AccessError, not_found
 from policecloud.platform.api.ids import RecordId
 from policecloud.platform.api.policy import Access, requires
 

@@ -29,8 +29,8 @@ from policecloud.apps.alerts.push import PushHub
 from policecloud.apps.alerts.quarantine import Kept, Quarantine
 from policecloud.apps.alerts.rules import RuleSet
 from policecloud.apps.alerts.sink import flush_sealed
-from policecloud.platform.config import Settings
 from policecloud.data.warehouse import open_warehouse
+from policecloud.platform.config import Settings
 
 log = logging.getLogger(__name__)
 # Rules changed by another process (the CLI) are picked up this long after the last load, plus at most one

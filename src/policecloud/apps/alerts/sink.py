@@ -21,6 +21,7 @@ from pathlib import Path
 from policecloud.apps.alerts.bus import LocalLogBus
 from policecloud.data.model.vectorized import connect
 from policecloud.data.warehouse import Warehouse
+from policecloud.platform.sql import literal as _literal
 
 log = logging.getLogger(__name__)
 SOURCE = "live"  # the partition and lineage value of every event that came through the live intake
@@ -38,10 +39,6 @@ _FIELDS = {
     },
     "camera_detection": {"object": "VARCHAR", "plate": "VARCHAR", "color": "VARCHAR"},
 }
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _code_map(column: str, codes: dict[str, str]) -> str:
@@ -145,3 +142,8 @@ def flush_sealed(bus: LocalLogBus, warehouse: Warehouse) -> list[str]:
     finally:
         con.close()
     return written
+
+
+def repair_notes(warehouse: Warehouse) -> list[str]:
+    """The ``warehouse_repaired`` hook: the live sink's former batches, columns renamed as ingestion names them."""
+    return [f"live batch {b}: columns renamed as ingestion names them" for b in upgrade_former_batches(warehouse)]

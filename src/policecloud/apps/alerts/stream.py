@@ -34,15 +34,15 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
+from policecloud.apps.alerts import events as aev
+from policecloud.apps.alerts.push import Viewer, shown_to
+from policecloud.apps.alerts.routes import service_of
 from policecloud.platform.access import audit
 from policecloud.platform.access.auth import authenticate
 from policecloud.platform.access.errors import AccessError
 from policecloud.platform.access.events import AuditEvent
 from policecloud.platform.access.principal import Principal
 from policecloud.platform.access.purpose import Purpose, parse_purpose
-from policecloud.apps.alerts import events as aev
-from policecloud.apps.alerts.push import Viewer, shown_to
-from policecloud.apps.alerts.routes import service_of
 from policecloud.platform.api.policy import SESSION_COOKIE, audit_writer
 
 router = APIRouter(tags=["alerts"])

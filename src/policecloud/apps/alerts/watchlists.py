@@ -14,10 +14,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
-from policecloud.platform.access.errors import invalid
 from policecloud.apps.alerts.geofence import parse_polygon
 from policecloud.apps.alerts.models import WATCH_KINDS, Geofence, WatchlistEntry
 from policecloud.data.model import types
+from policecloud.platform.access.errors import invalid
 
 TYPE_OF_KIND = {"person": "id_number", "vehicle": "plate", "phone": "phone"}
 

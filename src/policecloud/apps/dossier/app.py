@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from policecloud.apps.dossier import events as dev
+from policecloud.apps.dossier import pages as dossier_pages
 from policecloud.apps.dossier import routes
 from policecloud.platform.registry import App, MenuEntry
-from policecloud.apps.dossier import pages as dossier_pages
 
 APP = App(
     name="dossier",

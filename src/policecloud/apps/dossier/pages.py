@@ -16,15 +16,13 @@ from fastapi import APIRouter
 from fastapi.responses import FileResponse, Response
 
 from policecloud.platform.api.policy import Access, requires
-from policecloud.apps.map.pages import CSP
+from policecloud.platform.web.shell import CSP
 
-STATIC = Path(__file__).resolve().parent / "static" / "dossier"
+STATIC = Path(__file__).resolve().parent / "static"
 ASSETS = {
-    "/dossier-assets/common.js": ("common.js", "text/javascript; charset=utf-8"),
     "/dossier-assets/search.js": ("search.js", "text/javascript; charset=utf-8"),
     "/dossier-assets/dossier-i18n.js": ("dossier-i18n.js", "text/javascript; charset=utf-8"),
     "/dossier-assets/dossier.js": ("dossier.js", "text/javascript; charset=utf-8"),
-    "/dossier-assets/dossier.css": ("dossier.css", "text/css; charset=utf-8"),
 }
 _PAGE_HEADERS = {"Content-Security-Policy": CSP, "Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
 

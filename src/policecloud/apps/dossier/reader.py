@@ -28,9 +28,10 @@ from typing import Any
 
 import duckdb
 
-from policecloud.platform.access.masking import MASKERS
 from policecloud.data.derived.events.tables import default_index_dir
 from policecloud.data.resolve.master import Master, MasterMissing, current_run, open_master
+from policecloud.platform.access.masking import MASKERS
+from policecloud.platform.sql import literal as quote
 
 ENTITY_ID = re.compile(r"[PVOTHA][0-9a-f]{16}")
 ENTITY_TYPES = {"P": "person", "V": "vehicle", "O": "organization", "T": "phone", "H": "house", "A": "address"}
@@ -126,14 +127,6 @@ def fetch_dicts(cur: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | No
     result = cur.execute(sql, params or [])
     names = [d[0] for d in result.description]
     return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
-
-
-def quote(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def rows_where(keys: Iterable[str], alias: str = "") -> str:

@@ -15,9 +15,6 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, FastAPI, Path, Query
 
-from policecloud.platform.access import events as ev
-from policecloud.platform.access.errors import AccessError, invalid, not_found
-from policecloud.platform.api.policy import Access, requires
 from policecloud.apps.dossier import events as dev
 from policecloud.apps.dossier import profile as prof
 from policecloud.apps.dossier import relations as rel
@@ -28,6 +25,9 @@ from policecloud.apps.dossier.timeline import timeline as entity_timeline
 from policecloud.apps.dossier.trajectory import RangeError, vehicle_plates
 from policecloud.apps.dossier.trajectory import trajectory as vehicle_trajectory
 from policecloud.data.resolve.master import MasterMissing
+from policecloud.platform.access import events as ev
+from policecloud.platform.access.errors import AccessError, invalid, not_found
+from policecloud.platform.api.policy import Access, requires
 
 router = APIRouter(prefix="/api/dossier", tags=["dossier"])
 READ = requires("dossier.read", personal_data=True, jurisdiction=True)

@@ -87,7 +87,7 @@ def inspection(valid_until: str | None, today: dt.date) -> dict[str, Any]:
 
 def _records_with(ctx: Context, table: str, role: str, types: tuple[str, ...], limit: int) -> dict[str, Any]:
     """The latest records of ``table`` linking this entity in ``role``, each with the other entities it names."""
-    from policecloud.apps.dossier.profile import records
+    from policecloud.apps.dossier.records import records
 
     page = records(ctx.cur, ctx.tables, ctx.viewer, ctx.entity_id, table, per_page=limit,
                    keys=linked_keys(ctx.cur, ctx.entity_id).get(table, []))  # fmt: skip
@@ -126,7 +126,7 @@ def vehicle(ctx: Context) -> tuple[dict[str, Any], list[str]]:
         owner["stated"] = {"name": b.get("owner_name"), "id": ctx.viewer.mask("id_number", b.get("owner_id"))}
     violations: dict[str, Any] = {"total": 0, "fines": 0.0, "points": 0, "latest": []}
     if ctx.has("traffic_violation", "fine", "points"):
-        from policecloud.apps.dossier.profile import records
+        from policecloud.apps.dossier.records import records
 
         page = records(cur, ctx.tables, ctx.viewer, ctx.entity_id, "traffic_violation", per_page=LIST_CAP)
         fines, points = cur.execute(

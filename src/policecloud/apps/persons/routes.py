@@ -15,13 +15,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 
+from policecloud.apps.persons import queries as persons
+from policecloud.data.model import types
 from policecloud.platform.access import events as ev
 from policecloud.platform.access.errors import AccessError, not_found
 from policecloud.platform.access.masking import MASKERS, mask_record
 from policecloud.platform.api.ids import RecordId
 from policecloud.platform.api.policy import Access, requires
-from policecloud.data.model import types
-from policecloud.apps.persons import queries as persons
 from policecloud.platform.store.models import PersonRecord
 
 RESOURCE = "persons"

@@ -5,8 +5,9 @@ No menu entry yet: the search page comes with the web pages of the dossiers.
 
 from __future__ import annotations
 
-from policecloud.platform.access import events as ev
 from policecloud.apps.search import routes as search
+from policecloud.apps.search.index_step import declared
+from policecloud.platform.access import events as ev
 from policecloud.platform.registry import App
 
 APP = App(
@@ -16,4 +17,5 @@ APP = App(
     routers=[search.router],
     permissions=["search.read"],
     audit_events=[ev.PersonalDataRead, ev.UnmaskedRead],
+    hooks={"derived_indexes": declared},
 )

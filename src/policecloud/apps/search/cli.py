@@ -36,8 +36,8 @@ def index_search(
     Without --rebuild only documents whose content changed are rewritten (entities re-resolved, texts of new
     batches). 不加 --rebuild 时仅更新内容有变化的文档；加 --rebuild 则重建新版本并原子切换。
     """
-    from policecloud.data.resolve.master import MasterMissing, master_root
     from policecloud.apps.search.index import build_index, update_index
+    from policecloud.data.resolve.master import MasterMissing, master_root
 
     settings = settings_of(ctx)
     master = None if texts_only else master_root(settings.data_dir)
@@ -89,13 +89,13 @@ def search_command(
 
     身份证号、号牌、电话、统一社会信用代码、车架号按精确查询；2–4个汉字按姓名（容忍一个形近/音近字）；其余全文检索。
     """
+    from policecloud.apps.search.index import IndexMissing, open_current
+    from policecloud.apps.search.query import QueryError, search
     from policecloud.platform.access import audit
     from policecloud.platform.access import events as ev
     from policecloud.platform.access.errors import AccessError
     from policecloud.platform.access.jurisdiction import JurisdictionScope
     from policecloud.platform.access.purpose import parse_purpose
-    from policecloud.apps.search.index import IndexMissing, open_current
-    from policecloud.apps.search.query import QueryError, search
     from policecloud.platform.store import make_engine, make_sessionmaker, upgrade
 
     settings = settings_of(ctx)

@@ -18,6 +18,8 @@ from pathlib import Path
 import duckdb
 
 from policecloud.apps.search.fields import SearchDoc
+from policecloud.platform.sql import literal as _q
+from policecloud.platform.sql import literals as _in
 
 # Statement properties by what the index does with them (others are not indexed).
 # (owner_id: a vehicle is found by its owner's ID number too, ranked below the owner.)
@@ -35,14 +37,6 @@ DESCRIPTIVE_PROPERTIES = (
     "legal_representative",
 )
 TEXT_TABLES = ("call110", "criminal_case")
-
-
-def _in(values: tuple[str, ...]) -> str:
-    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
-
-
-def _q(path: Path | str) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
 
 
 def relations(con: duckdb.DuckDBPyConnection) -> set[str]:

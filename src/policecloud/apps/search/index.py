@@ -32,9 +32,10 @@ from pathlib import Path
 import duckdb
 import tantivy
 
-from policecloud.platform.durable import fsync_and_replace, write_json_atomic
 from policecloud.apps.search import documents
 from policecloud.apps.search.fields import SCHEMA_VERSION, build_schema, to_document
+from policecloud.platform.durable import fsync_and_replace, write_json_atomic
+from policecloud.platform.sql import literal as _q
 
 POINTER = "current.json"
 Progress = Callable[[int], None]
@@ -160,8 +161,6 @@ def _new_version(root: Path) -> Path:
 
 
 # --- building and updating -------------------------------------------------------------------------------
-def _q(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
 
 
 def _rows_union(files: dict[str, Path]) -> str:

@@ -14,13 +14,13 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, FastAPI, Query
 
+from policecloud.apps.search.fields import DOC_TYPES
+from policecloud.apps.search.index import IndexHandle
+from policecloud.apps.search.query import MAX_PER_PAGE, Hit, QueryError, search
 from policecloud.platform.access import events as ev
 from policecloud.platform.access.errors import AccessError, invalid
 from policecloud.platform.access.masking import MASKERS
 from policecloud.platform.api.policy import Access, requires
-from policecloud.apps.search.fields import DOC_TYPES
-from policecloud.apps.search.index import IndexHandle
-from policecloud.apps.search.query import MAX_PER_PAGE, Hit, QueryError, search
 
 RESOURCE = "search"
 router = APIRouter(tags=["search"])

@@ -8,7 +8,10 @@ from policecloud.platform.clikit import INDEX_HELP, command_group, console, rich
 
 
 def register(app: typer.Typer) -> None:
+    from policecloud.data.derived.events import cli as events_cli
+
     command_group(app, "index", INDEX_HELP).command("all")(index_all)
+    events_cli.register(app)
 
 
 def index_all(ctx: typer.Context) -> None:

@@ -20,9 +20,10 @@ from pathlib import Path
 
 import duckdb
 
-from policecloud.platform.durable import fsync_and_replace
 from policecloud.data.model.vectorized import connect
 from policecloud.data.resolve.master import MasterMissing, current_run, parquet_path, runs_dir
+from policecloud.platform.durable import fsync_and_replace
+from policecloud.platform.sql import literal as _quote
 
 # view → (file, sort order, master table it copies)
 FILES = {
@@ -44,10 +45,6 @@ def index_files(data_dir: Path, run_id: str) -> dict[str, Path]:
     folder = link_index_dir(data_dir, run_id)
     found = {view: folder / f"{name}.parquet" for view, (name, _, _) in FILES.items()}
     return {view: path for view, path in found.items() if path.exists()}
-
-
-def _quote(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
 
 
 def build_link_index(data_dir: Path, *, memory_limit: str = "2GB") -> dict[str, float]:

@@ -9,11 +9,11 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from policecloud.platform.clikit import console, fail, rich_table, settings_of
 from policecloud.data.ingest import quality, readers
 from policecloud.data.ingest.mapping import MappingError, load_mappings
 from policecloud.data.ingest.run import UnitReport, ingest_unit
 from policecloud.data.warehouse import WarehouseError, open_warehouse
+from policecloud.platform.clikit import console, fail, rich_table, settings_of
 
 
 def register(app: typer.Typer) -> None:
@@ -84,9 +84,10 @@ def ingest(
         json_out.write_text(json.dumps([r.as_dict() for r in reports], ensure_ascii=False, indent=2), encoding="utf-8")
         console.print(f"report written to {json_out}")
     if update_indexes and any(not r.skipped for r in reports):
-        from policecloud.data.derived.refresh import AFTER_INGEST, refresh
+        from policecloud.platform import hooks
 
-        for step in refresh(settings, AFTER_INGEST, only_existing=True):
+        batches = [r.batch_id for r in reports if not r.skipped]
+        for step in (s for found in hooks.call("after_ingest", settings, batches) for s in found):
             console.print(f"index updated: {step.name}: {step.note}")
     for failure in failures:
         console.print(f"[bold red]error:[/] {failure}")

@@ -19,6 +19,8 @@ import duckdb
 import pyarrow as pa
 
 from policecloud.data.ingest.mapping import FieldSpec
+from policecloud.platform.sql import ident as _q
+from policecloud.platform.sql import literal as _lit
 
 # Value types a cast from the raw text can reproduce cheaply, row by row.
 CASTABLE = {"BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT", "DOUBLE", "FLOAT", "DATE", "BOOLEAN"}
@@ -27,14 +29,6 @@ MAX_EXCEPTION_SHARE = 0.5
 # A text value with at most this many distinct values is written as an ENUM: DuckDB's Parquet writer then
 # takes the dictionary as it is instead of hashing every string (the file holds plain strings either way).
 ENUM_MAX_VALUES = 10_000
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _lit(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 @dataclass

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from policecloud.data.ingest.run import QUARANTINE_TABLE, STATS_TABLE
 from policecloud.data.warehouse import Warehouse
+from policecloud.platform.sql import literal
 
 
 def _where(source: str | None, reason: str | None) -> tuple[str, list]:
@@ -61,8 +62,7 @@ def export_quarantine(warehouse: Warehouse, target: Path, source: str | None = N
     con = warehouse.connect()
     try:
         query = f"SELECT source, batch, row, field, raw, reason, row_rejected FROM {QUARANTINE_TABLE}{where}"
-        path = str(target).replace("'", "''")
-        return con.execute(f"COPY ({query} ORDER BY 1, 2, 3, 4) TO '{path}' ({fmt})", params).fetchall()[0][0]
+        return con.execute(f"COPY ({query} ORDER BY 1, 2, 3, 4) TO {literal(target)} ({fmt})", params).fetchall()[0][0]
     finally:
         con.close()
 

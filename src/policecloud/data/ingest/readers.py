@@ -23,6 +23,8 @@ import pyarrow as pa
 
 from policecloud.data.ingest import encoding as enc
 from policecloud.data.ingest.mapping import ReaderSpec, SourceMapping
+from policecloud.platform.sql import ident as _q
+from policecloud.platform.sql import literal as _lit
 
 JSON_ROOT = "$"
 
@@ -38,14 +40,6 @@ class Unit:
     source: str
     path: Path | None
     label: str
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _lit(text: str | Path) -> str:
-    return "'" + str(text).replace("'", "''") + "'"
 
 
 def units(mapping: SourceMapping, sources_dir: Path) -> list[Unit]:

@@ -28,6 +28,8 @@ import duckdb
 
 from policecloud.data.ingest import lookups
 from policecloud.data.ingest.mapping import FieldSpec, SourceMapping
+from policecloud.platform.sql import ident as q
+from policecloud.platform.sql import literal as lit
 
 _TEMPLATE = re.compile(r"\{([^{}]+)\}")
 
@@ -36,14 +38,6 @@ _TEMPLATE = re.compile(r"\{([^{}]+)\}")
 DEDUP_MAX_DISTINCT_SHARE = 0.5
 SAMPLE_ROWS = 250_000
 MIN_ROWS_TO_DEDUPLICATE = 50_000
-
-
-def q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def lit(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def raw_expr(spec: FieldSpec) -> str:

@@ -6,9 +6,9 @@ from typing import Annotated
 
 import typer
 
-from policecloud.platform.clikit import console, fail, rich_table
-from policecloud.data.model.schema import cli as cli_schema
 from policecloud.data.model import types as element_types
+from policecloud.data.model.schema import cli as cli_schema
+from policecloud.platform.clikit import console, fail, rich_table
 
 
 def register(app: typer.Typer) -> None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from policecloud.platform.registry import App
 from policecloud.data.resolve import judgements, models  # noqa: F401  (models registers the judgement table)
+from policecloud.platform.registry import App
 
 APP = App(
     name="resolve",

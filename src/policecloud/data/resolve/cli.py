@@ -70,9 +70,9 @@ def resolve(
         raise fail(f"no warehouse in {settings.warehouse_dir}: run `policecloud ingest` first / 请先运行 ingest")
     report = run_resolution(settings, restart=restart, force=force)
     if not report.up_to_date:
-        from policecloud.data.derived.refresh import AFTER_RESOLVE, refresh
+        from policecloud.platform import hooks
 
-        for step in refresh(settings, AFTER_RESOLVE, only_existing=True):
+        for step in (s for found in hooks.call("after_resolve", settings, report.run_id) for s in found):
             console.print(f"index updated: {step.name}: {step.note}")
     if report.up_to_date:
         console.print(f"master data {report.run_id} is up to date (nothing ingested or judged since) / 主数据已是最新")

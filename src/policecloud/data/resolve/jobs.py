@@ -20,10 +20,11 @@ from typing import Any
 
 import duckdb
 
-from policecloud.platform.durable import fsync_and_replace, write_json_atomic
 from policecloud.data.resolve.master import attach_views, current_run, parquet_path, publish, runs_dir
 from policecloud.data.resolve.records import ensure_id_key, prepare_batches, use_id_key
 from policecloud.data.warehouse import open_warehouse
+from policecloud.platform.durable import fsync_and_replace, write_json_atomic
+from policecloud.platform.sql import escape as _lit
 
 
 @dataclass
@@ -67,10 +68,6 @@ class RunReport:
     run_id: str
     results: list[StageResult]
     up_to_date: bool = False
-
-
-def _lit(path: Path) -> str:
-    return str(path).replace("'", "''")
 
 
 def inputs_fingerprint(warehouse_dir: Path, judgements: Sequence[tuple[str, str, str]]) -> str:

@@ -13,9 +13,9 @@ from typing import ClassVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from policecloud.data.resolve.models import KINDS, VERDICTS, ResolutionJudgement
 from policecloud.platform.access import audit
 from policecloud.platform.access.events import AuditEvent
-from policecloud.data.resolve.models import KINDS, VERDICTS, ResolutionJudgement
 
 
 class JudgementError(ValueError):

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import duckdb
 
-from policecloud.platform.durable import write_json_atomic
 from policecloud.data.warehouse import open_warehouse
+from policecloud.platform.durable import write_json_atomic
+from policecloud.platform.sql import ident, literal
 
 # The master tables a finished run holds (see docs/master-data.md).
 TABLES = ("entities", "statements", "links", "address_registry", "address_matches", "quality")
@@ -85,8 +86,7 @@ def attach_views(con: duckdb.DuckDBPyConnection, run_dir: Path, names: tuple[str
     for path in sorted(run_dir.glob("*.parquet")):
         name = path.name.removesuffix(".parquet")
         if names is None or name in names:
-            literal = str(path).replace("'", "''")
-            con.execute(f"CREATE OR REPLACE VIEW \"{name}\" AS SELECT * FROM read_parquet('{literal}')")
+            con.execute(f"CREATE OR REPLACE VIEW {ident(name)} AS SELECT * FROM read_parquet({literal(path)})")
 
 
 def open_master(data_dir: Path, warehouse_dir: Path | None = None) -> Master:

@@ -40,8 +40,8 @@ def resolve_addresses(ctx: StageContext) -> dict[str, Any]:
 
 
 def resolve_persons(ctx: StageContext) -> dict[str, Any]:
-    from policecloud.data.resolve.persons import mentions as person_mentions
     from policecloud.data.resolve import persons
+    from policecloud.data.resolve.persons import mentions as person_mentions
 
     con = ctx.con
     person_mentions.build_person_mentions(con, "person_mentions")

@@ -31,10 +31,10 @@ def repair(
         raise fail(f"no warehouse in {root} / 此处没有数据仓库")
     engine = DuckDBWarehouse(root)
     report = engine.repair()  # the engine, not open_warehouse: that would repair silently
-    from policecloud.apps.alerts.sink import upgrade_former_batches  # the live sink's former column names
+    from policecloud.platform import hooks  # apps upgrade their own batches (the live sink's former column names)
 
-    for batch_id in upgrade_former_batches(engine):
-        console.print(f"live batch {batch_id}: columns renamed as ingestion names them")
+    for note in (n for notes in hooks.call("warehouse_repaired", engine) for n in notes):
+        console.print(note)
     for old, new in report.moved:
         console.print(f"moved {old} → {', '.join(new) or '(no rows)'}")
     for problem in report.unrepairable:

@@ -34,10 +34,12 @@ from typing import Any
 
 import duckdb
 
-from policecloud.platform.durable import write_json_atomic
 from policecloud.data.model.vectorized import connect
 from policecloud.data.warehouse import layout as partition_layout
 from policecloud.data.warehouse.base import BatchInfo, BatchWriter, Warehouse, WarehouseError
+from policecloud.platform.durable import write_json_atomic
+from policecloud.platform.sql import ident as _ident
+from policecloud.platform.sql import literal as _quote
 
 log = logging.getLogger(__name__)
 _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
@@ -58,15 +60,6 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def _ident(name: str) -> str:
-    """A table name as a quoted identifier (``case`` is a keyword, and a fine table name)."""
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _quote(path: Path | str) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
 
 
 class _DuckDBBatch(BatchWriter):

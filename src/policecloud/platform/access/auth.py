@@ -95,7 +95,8 @@ def login(
     if not password_ok or user.password_hash != checked_hash:  # a password changed meanwhile is not checked
         raise _count_failure(session, settings, user, actor, now, "password")
     if role_catalogue.mfa_required(user.role_names):
-        # No factor yet: the user enrols one now (policecloud.platform.access.enrolment); raises until a code confirms it.
+        # No factor yet: the user enrols one now (policecloud.platform.access.enrolment); raises until a code
+        # confirms it.
         if user.totp_secret is None and not enrolment.enrol_at_login(session, user, totp, now, actor):
             raise _count_failure(session, settings, user, actor, now, "mfa_enrolment")
         if not totp:

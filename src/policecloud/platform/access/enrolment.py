@@ -6,8 +6,9 @@ login offers a fresh secret *to that user* (in the refusal's body) and opens no 
 authenticator app and logs in again with a code from it, which confirms the enrolment and opens the session.
 
 A new account (``must_change_password``) gets a session that can do nothing but change the password: the
-principal is built without roles, permissions or scope (:func:`policecloud.platform.access.principal.principal_for`), and
-the route policy answers ``password_change_required`` to everything else (:func:`password_change_required`).
+principal is built without roles, permissions or scope
+(:func:`policecloud.platform.access.principal.principal_for`), and the route policy answers
+``password_change_required`` to everything else (:func:`password_change_required`).
 """
 
 from __future__ import annotations

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from policecloud.platform.access import events as ev
 from policecloud.platform.api.routers import audit, auth, partners, shell, users
-from policecloud.apps.persons import routes as persons
 from policecloud.platform.registry import App, MenuEntry
-from policecloud.apps.persons.queries import FIELDS as PERSON_FIELDS
 
 APPS = [
     App(
@@ -53,23 +51,5 @@ APPS = [
         menu=[MenuEntry("audit", "审计日志", "Audit log", "/audit", "audit.read")],
         permissions=["audit.read"],
         audit_events=[ev.AuditSearched, ev.AuditVerified, ev.AuditCheckpointed, ev.AuditTamperAttempt],
-    ),
-    App(
-        name="persons",
-        zh="人员信息",
-        en="Person registry",
-        routers=[persons.router],
-        menu=[MenuEntry("persons", "人员查询", "Person search", "/persons", "persons.read")],
-        permissions=["persons.read", "persons.write", "persons.export"],
-        audit_events=[
-            ev.PersonalDataRead,
-            ev.UnmaskedRead,
-            ev.PartnerDisclosure,
-            ev.DataExported,
-            ev.RecordCreated,
-            ev.RecordChanged,
-            ev.RecordDeleted,
-        ],
-        shareable={"persons": [f for f in PERSON_FIELDS if f != "id"]},
     ),
 ]

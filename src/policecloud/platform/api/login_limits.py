@@ -176,7 +176,8 @@ def _record(state: Any, username: str, client: str, why: str) -> None:
 
 
 async def _read_body(receive: Receive) -> tuple[bytes, Receive]:
-    """The whole body (its size is bounded by policecloud.platform.api.body_limit, outside) and a receive replaying it."""
+    """The whole body (its size is bounded by policecloud.platform.api.body_limit, outside) and a receive replaying
+    it."""
     chunks = []
     while True:
         message = await receive()

@@ -1,9 +1,9 @@
 """Pytest fixtures that run a test once per store engine: SQLite always, PostgreSQL when configured.
 
-Import them into a test directory's ``conftest.py`` (``from policecloud.platform.store.testing import *``). PostgreSQL is
-used when ``POLICECLOUD_TEST_PG_URL`` is set (``.ci/postgres.sh`` sets it); when ``CI=true`` and it is missing the
-PostgreSQL cases FAIL instead of skipping, so CI cannot pass without the real server. Each pytest-xdist worker
-gets its own database and each test a fresh, migrated schema.
+Import them into a test directory's ``conftest.py`` (``from policecloud.platform.store.testing import *``).
+PostgreSQL is used when ``POLICECLOUD_TEST_PG_URL`` is set (``.ci/postgres.sh`` sets it); when ``CI=true`` and it is
+missing the PostgreSQL cases FAIL instead of skipping, so CI cannot pass without the real server. Each pytest-xdist
+worker gets its own database and each test a fresh, migrated schema.
 """
 
 from __future__ import annotations

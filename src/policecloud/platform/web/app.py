@@ -3,6 +3,6 @@
 from __future__ import annotations
 
 from policecloud.platform.registry import App
-from policecloud.platform.web import home
+from policecloud.platform.web import home, shell
 
-APP = App(name="home", zh="首页", en="Home", routers=[home.router])
+APP = App(name="home", zh="首页", en="Home", routers=[home.router, shell.router])

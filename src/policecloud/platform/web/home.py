@@ -15,7 +15,7 @@ from fastapi import APIRouter
 from fastapi.responses import FileResponse, Response
 
 from policecloud.platform.api.policy import Access, requires
-from policecloud.apps.map.pages import CSP
+from policecloud.platform.web.shell import CSP
 
 STATIC = Path(__file__).resolve().parent / "static" / "home"
 ASSETS = {

@@ -46,9 +46,9 @@ from policecloud.data.derived.events.tables import (
     quote,
     read_manifest,
 )
-from policecloud.platform.durable import write_json_atomic
 from policecloud.data.model.vectorized import connect
 from policecloud.data.warehouse import BatchInfo, WarehouseError, open_warehouse
+from policecloud.platform.durable import write_json_atomic
 
 Progress = Callable[[str, int, int], None]  # (what, done, total)
 _DAY = re.compile(r"(?:^|/)day=(\d{4}-\d{2})-\d{2}(?:/|$)")

@@ -30,6 +30,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from policecloud.platform.durable import write_json_atomic
+from policecloud.platform.sql import literal as quote
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -66,14 +67,6 @@ EVENT_TABLES: dict[str, EventTable] = {
     )
 }
 DROPPED_COLUMNS = ("day",)  # warehouse partition columns derived from the time: not copied
-
-
-def ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def quote(value: str | Path) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
 
 
 # --- partitioning: the same function in SQL (build) and Python (lookup) ------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from policecloud.data.model.types.base import to_halfwidth
+from policecloud.data.model.text import to_halfwidth
 
 CJK = "\u4e00-\u9fff\u3400-\u4dbf"
 CN_DIGITS = "零〇一二两三四五六七八九"

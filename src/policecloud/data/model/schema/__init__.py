@@ -19,7 +19,7 @@ from policecloud.data.model.schema.rules import KINDS, Issue, parse_file
 from policecloud.data.model.types import ElementType
 from policecloud.data.model.types.simple_codes import EnumValue
 
-SCHEMA_DIR = Path(__file__).resolve().parent / "schema"
+SCHEMA_DIR = Path(__file__).resolve().parent
 
 __all__ = ["SCHEMA_DIR", "EntityType", "Issue", "Property", "Schema", "SchemaError", "load_schema"]
 

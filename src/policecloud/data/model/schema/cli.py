@@ -8,9 +8,9 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from policecloud.platform.clikit import console, err_console, fail, rich_table
-from policecloud.data.model.schema.doc import DOC_PATH, render_data_model
 from policecloud.data.model.schema import Schema, SchemaError, load_schema
+from policecloud.data.model.schema.doc import DOC_PATH, render_data_model
+from policecloud.platform.clikit import console, err_console, fail, rich_table
 
 
 def register(app: typer.Typer) -> None:

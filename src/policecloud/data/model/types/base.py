@@ -22,15 +22,11 @@ from typing import Any, ClassVar
 
 import duckdb
 
-# Full-width ASCII variants (U+FF01..U+FF5E) map onto ASCII by a fixed offset; the ideographic space too.
-_FULLWIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
-FULLWIDTH_CHARS = "".join(chr(cp) for cp in range(0xFF01, 0xFF5F)) + "\u3000"
-HALFWIDTH_CHARS = "".join(chr(cp - 0xFEE0) for cp in range(0xFF01, 0xFF5F)) + " "
+# Full-width → half-width lives in a leaf module (the address parser uses it too); re-exported for the types.
+from policecloud.data.model.text import FULLWIDTH_CHARS, HALFWIDTH_CHARS, to_halfwidth
+from policecloud.platform.sql import escape as _sql_escape
 
-
-def to_halfwidth(text: str) -> str:
-    """Full-width letters, digits, punctuation and the ideographic space → ASCII."""
-    return text.translate(_FULLWIDTH)
+__all__ = ["FULLWIDTH_CHARS", "HALFWIDTH_CHARS", "to_halfwidth"]
 
 
 def sql_halfwidth(expr: str) -> str:
@@ -45,10 +41,6 @@ def sql_halfwidth(expr: str) -> str:
         f"CASE WHEN strlen({expr}) = length({expr}) OR NOT regexp_matches({expr}, '[\uff01-\uff5e\u3000]') "
         f"THEN {expr} ELSE {translated} END"
     )
-
-
-def _sql_escape(text: str) -> str:
-    return text.replace("'", "''")
 
 
 def sql_literal(text: str) -> str:

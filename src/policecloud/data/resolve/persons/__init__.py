@@ -26,7 +26,14 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from policecloud.data.resolve.persons.clusters import ID_NUMBER, JUDGEMENT, PROBABILISTIC, Edge, cluster, combine_judgements
+from policecloud.data.resolve.persons.clusters import (
+    ID_NUMBER,
+    JUDGEMENT,
+    PROBABILISTIC,
+    Edge,
+    cluster,
+    combine_judgements,
+)
 from policecloud.data.resolve.persons.linking import person_recipe, prepare_records, score_pairs
 from policecloud.data.resolve.records import entity_id_sql
 

@@ -25,6 +25,7 @@ from pathlib import Path
 import duckdb
 
 from policecloud.data.resolve.records import has_table
+from policecloud.platform.sql import literal as _lit
 
 # Warehouse source name → the synthetic truth's source name, where they differ.
 TRUTH_SOURCE = {
@@ -63,10 +64,6 @@ class PersonEvaluation:
 
 def _f1(p: float, r: float) -> float:
     return 2 * p * r / (p + r) if p + r else 0.0
-
-
-def _lit(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
 
 
 def _samples(con: duckdb.DuckDBPyConnection, group: str, other: str, limit: int) -> list[tuple]:

@@ -7,8 +7,9 @@ from typing import Any
 import duckdb
 
 from policecloud.apps.dossier.outside import blank_rows
-from policecloud.apps.dossier.reader import Viewer, fetch_dicts, ident, linked_keys, plain, rows_where
+from policecloud.apps.dossier.reader import Viewer, fetch_dicts, linked_keys, plain, rows_where
 from policecloud.apps.dossier.timeline import LINEAGE
+from policecloud.platform.sql import ident
 
 TIME_COLUMNS = ("time", "start", "registration_date")
 MAX_WINDOW = 10_000

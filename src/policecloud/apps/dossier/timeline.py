@@ -18,8 +18,9 @@ from typing import Any
 import duckdb
 
 from policecloud.apps.dossier.outside import blank, outside_persons
-from policecloud.apps.dossier.reader import DossierSource, Viewer, fetch_dicts, ident, linked_keys, plain, rows_where
+from policecloud.apps.dossier.reader import DossierSource, Viewer, fetch_dicts, linked_keys, plain, rows_where
 from policecloud.apps.dossier.relations import entity_refs
+from policecloud.platform.sql import ident
 
 # Event tables: (time column, end column or None).
 EVENT_TABLES = {

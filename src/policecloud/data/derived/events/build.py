@@ -37,7 +37,6 @@ from policecloud.data.derived.events.tables import (
     bucket_sql,
     builder_lock,
     current_version,
-    ident,
     layout_for,
     month_sql,
     new_manifest,
@@ -49,6 +48,7 @@ from policecloud.data.derived.events.tables import (
 from policecloud.data.model.vectorized import connect
 from policecloud.data.warehouse import BatchInfo, WarehouseError, open_warehouse
 from policecloud.platform.durable import write_json_atomic
+from policecloud.platform.sql import ident
 
 Progress = Callable[[str, int, int], None]  # (what, done, total)
 _DAY = re.compile(r"(?:^|/)day=(\d{4}-\d{2})-\d{2}(?:/|$)")

@@ -37,13 +37,13 @@ from policecloud.data.derived.events.tables import (
     EventTable,
     bucket_of,
     current_version,
-    ident,
     month_bounds,
     places_sql,
     quote,
     read_manifest,
 )
 from policecloud.data.model.vectorized import connect
+from policecloud.platform.sql import ident
 
 _FOREVER = dt.timedelta(days=365 * 1000)
 

@@ -108,3 +108,29 @@ def test_freshness_and_quarantine_on_an_empty_warehouse_say_so(run, tmp_path):
     exported = run("quarantine", "--export", str(tmp_path / "q.csv"))
     assert exported.exit_code == 2 and "nothing has been quarantined yet" in exported.output
     assert not (tmp_path / "q.csv").exists()
+
+
+def test_ingest_hands_its_new_batches_to_the_after_ingest_hook_and_the_event_index_follows(run, tmp_path, monkeypatch):
+    """ingest → ``after_ingest`` (with the batches it committed) → the derived event index takes them in."""
+    from policecloud.platform import hooks
+    from policecloud.platform.registry import App
+
+    assert run("ingest", "--no-update-indexes").exit_code == 0
+    built = run("index", "events")
+    assert built.exit_code == 0, built.output
+    seen: list[list[str]] = []
+    spy = App(name="spy", zh="", en="", hooks={"after_ingest": lambda settings, batches: seen.append(batches) or []})
+    real = hooks.discover_apps
+    monkeypatch.setattr(hooks, "discover_apps", lambda extra=(): [*real(extra), spy])
+    line = {"hphm": "鄂A77777", "kkbh": "KK001", "jgsj": "2024-05-04 08:00:00", "cd": "1"}
+    (run.sources / "passes" / "2024-05-04.jsonl").write_text(json.dumps(line, ensure_ascii=False) + "\n", "utf-8")
+    report_path = tmp_path / "report.json"
+    result = run("ingest", "--json", str(report_path))
+    assert result.exit_code == 0, result.output
+    new = [u["batch_id"] for u in json.loads(report_path.read_text(encoding="utf-8")) if not u["skipped"]]
+    assert len(new) == 1 and seen == [new]
+    assert "index updated: event_index: 1 rows of 1 new batches" in result.output.replace("\n", "")
+    # Nothing new: the hook is not called, and nothing is refreshed.
+    seen.clear()
+    again = run("ingest")
+    assert again.exit_code == 0 and seen == [] and "index updated" not in again.output

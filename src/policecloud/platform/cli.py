@@ -13,19 +13,28 @@ from policecloud import __version__
 from policecloud.platform.clikit import console
 from policecloud.platform.config import Settings
 
-app = typer.Typer(
-    name="policecloud",
-    help="policecloud — a provincial public-security data platform (警务云).",
-    no_args_is_help=True,
-    rich_markup_mode="rich",
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
 
-# Every sub-package with a ``cli`` module contributes commands through ``register(app: typer.Typer)``,
-# so a new capability adds its commands without touching this file.
+def build_cli(extra: tuple[str, ...] = ()) -> typer.Typer:
+    """The ``policecloud`` command: the root options, then every package's commands. Each sub-package with a
+    ``cli`` module contributes commands through ``register(app: typer.Typer)`` (the built-in packages, synth, the
+    demo, then the ``extra`` packages), so a new app adds its commands without touching this file."""
+    command = typer.Typer(
+        name="policecloud",
+        help="policecloud — a provincial public-security data platform (警务云).",
+        no_args_is_help=True,
+        rich_markup_mode="rich",
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    command.callback()(root)
+    command.command()(version)
+    from policecloud.platform.registry import builtin_packages
+
+    for package in [*builtin_packages(), "policecloud.synth", "policecloud.demo", *extra]:
+        if importlib.util.find_spec(f"{package}.cli") is not None:
+            importlib.import_module(f"{package}.cli").register(command)
+    return command
 
 
-@app.callback()
 def root(
     ctx: typer.Context,
     data_dir: Annotated[
@@ -39,22 +48,15 @@ def root(
     ctx.obj = settings
 
 
-@app.command()
 def version() -> None:
     """Print the version of policecloud."""
     console.print(f"policecloud {__version__}")
 
 
-def _register_commands() -> None:
-    from policecloud.platform.registry import builtin_packages
-
-    for package in [*builtin_packages(), "policecloud.synth", "policecloud.demo"]:
-        if importlib.util.find_spec(f"{package}.cli") is not None:
-            importlib.import_module(f"{package}.cli").register(app)
-
-
-_register_commands()
+# The built-in command (what the tests invoke); ``main`` adds the apps of POLICECLOUD_APPS when there are any.
+app = build_cli()
 
 
 def main() -> None:
-    app()
+    extra = Settings.from_env().apps
+    (build_cli(extra) if extra else app)()

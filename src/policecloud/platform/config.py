@@ -60,6 +60,9 @@ class Settings:
     # the public keys ("ed25519:<base64>" or .pub files) `audit verify` trusts besides those given on its line.
     audit_checkpoint_dir: Path | None = None
     audit_public_keys: tuple[str, ...] = ()
+    # Apps from outside the package tree (importable package names, each with an ``app`` module and maybe a
+    # ``cli`` module): mounted, hooked and given commands like the built-in ones (docs/ARCHITECTURE.md).
+    apps: tuple[str, ...] = ()
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -130,6 +133,8 @@ class Settings:
             kwargs["audit_checkpoint_dir"] = Path(v)
         if v := env.get(ENV_PREFIX + "ALERT_STREAM_ORIGINS"):
             kwargs["alert_stream_origins"] = tuple(v.replace(",", " ").split())
+        if v := env.get(ENV_PREFIX + "APPS"):
+            kwargs["apps"] = tuple(v.replace(",", " ").split())
         if v := env.get(ENV_PREFIX + "AUDIT_PUBLIC_KEYS"):
             kwargs["audit_public_keys"] = tuple(v.replace(",", " ").split())
         if v := env.get(ENV_PREFIX + "COOKIE_SECURE"):

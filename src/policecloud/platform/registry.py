@@ -1,8 +1,10 @@
 """The platform of apps: how a capability plugs its routes, menu entries and audit events into the core.
 
-A capability adds a module ``policecloud.<package>.app`` defining ``APP = App(...)`` (or ``APPS = [...]``);
-:func:`discover_apps` finds it, the API factory mounts its routers and the shell lists its menu entries, so the
-core (access, audit, store, web shell) never names a capability. Every route must declare its access policy
+A capability adds a module ``<package>.app`` defining ``APP = App(...)`` (or ``APPS = [...]``) in a sub-package of
+``policecloud.platform``, ``policecloud.data`` or ``policecloud.apps`` (or in any importable package named in
+``Settings.apps`` / ``POLICECLOUD_APPS``); :func:`discover_apps` finds it, the API factory mounts its routers, the
+shell lists its menu entries and :mod:`policecloud.platform.hooks` calls its hooks, so the core (access, audit,
+store, web shell) never names a capability. Every route must declare its access policy
 with :func:`policecloud.platform.api.policy.requires` (the permission-matrix test refuses routes without one).
 """
 
@@ -48,8 +50,6 @@ class App:
     shareable: Mapping[str, Sequence[str]] = field(default_factory=dict)
     # Hook implementations by hook name (see policecloud.platform.hooks): how a lower layer reaches this app.
     hooks: Mapping[str, Callable[..., object]] = field(default_factory=dict)
-    # Adds the app's commands to the `policecloud` command (an app from outside the package tree).
-    cli: Callable[[object], None] | None = None
 
 
 # Where the built-in apps live, in the order their routers are mounted and their hooks run: the core first, then

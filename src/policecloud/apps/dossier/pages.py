@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import Response
 
 from policecloud.platform.api.policy import Access, requires
-from policecloud.platform.web.shell import CSP
+from policecloud.platform.web.shell import add_asset_routes, page_response
 
 STATIC = Path(__file__).resolve().parent / "static"
 ASSETS = {
@@ -24,29 +24,19 @@ ASSETS = {
     "/dossier-assets/dossier-i18n.js": ("dossier-i18n.js", "text/javascript; charset=utf-8"),
     "/dossier-assets/dossier.js": ("dossier.js", "text/javascript; charset=utf-8"),
 }
-_PAGE_HEADERS = {"Content-Security-Policy": CSP, "Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
 
 router = APIRouter(tags=["dossier pages"])
 
 
 @router.get("/search", summary="The cloud search page (云搜索)")
 def search_page(_access: Annotated[Access, requires(public=True)]) -> Response:
-    return FileResponse(STATIC / "search.html", media_type="text/html; charset=utf-8", headers=_PAGE_HEADERS)
+    return page_response(STATIC / "search.html")
 
 
 @router.get("/dossier/{entity_id}", summary="The dossier page of an entity (全息档案)")
 def dossier_page(entity_id: str, _access: Annotated[Access, requires(public=True)]) -> Response:
     # The page reads the entity id from its own address; the id is never written into the HTML.
-    return FileResponse(STATIC / "dossier.html", media_type="text/html; charset=utf-8", headers=_PAGE_HEADERS)
+    return page_response(STATIC / "dossier.html")
 
 
-def _asset_route(path: str, name: str, media_type: str) -> None:
-    def asset(_access: Annotated[Access, requires(public=True)]) -> Response:
-        return FileResponse(STATIC / name, media_type=media_type, headers={"Cache-Control": "no-cache"})
-
-    asset.__name__ = "dossier_asset_" + name.replace(".", "_").replace("-", "_")
-    router.add_api_route(path, asset, methods=["GET"], summary=f"Dossier page asset {name}")
-
-
-for _path, (_name, _type) in ASSETS.items():
-    _asset_route(_path, _name, _type)
+add_asset_routes(router, STATIC, ASSETS, prefix="dossier_asset", label="Dossier page asset")

@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import Response
 
 from policecloud.platform.api.policy import Access, requires
-from policecloud.platform.web.shell import CSP
+from policecloud.platform.web.shell import add_asset_routes, page_response
 
 STATIC = Path(__file__).resolve().parent / "static"
 BOUNDARIES = resources.files("policecloud.data.model") / "data"
@@ -31,20 +31,10 @@ router = APIRouter(tags=["map"])
 
 @router.get("/map", summary="The one map (一张图) dashboard page")
 def page(_access: Annotated[Access, requires(public=True)]) -> Response:
-    return FileResponse(STATIC / "dashboard.html", media_type="text/html; charset=utf-8",
-                        headers={"Content-Security-Policy": CSP, "Cache-Control": "no-cache"})  # fmt: skip
+    return page_response(STATIC / "dashboard.html")
 
 
-def _asset_route(path: str, name: str, media_type: str) -> None:
-    def asset(_access: Annotated[Access, requires(public=True)]) -> Response:
-        return FileResponse(STATIC / name, media_type=media_type, headers={"Cache-Control": "max-age=3600"})
-
-    asset.__name__ = "asset_" + name.replace("/", "_").replace(".", "_").replace("-", "_")
-    router.add_api_route(path, asset, methods=["GET"], summary=f"Dashboard asset {name}")
-
-
-for _path, (_name, _type) in ASSETS.items():
-    _asset_route(_path, _name, _type)
+add_asset_routes(router, STATIC, ASSETS, prefix="asset", cache="max-age=3600", label="Dashboard asset")
 
 
 @cache

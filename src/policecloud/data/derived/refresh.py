@@ -25,14 +25,18 @@ class StepReport:
 
 @dataclass(frozen=True)
 class DerivedIndex:
+    """A disposable index an app declares (``derived_indexes`` hook): how to bring it up to date, whether it was
+    built before, and after which runs (``"ingest"``, ``"resolve"``) it is updated."""
+
     name: str
     build: Callable[[Settings], str]
     exists: Callable[[Settings], bool]
     after: frozenset[str]  # "ingest", "resolve"
 
 
-def indexes() -> list[DerivedIndex]:
-    return [index for found in hooks.call("derived_indexes") for index in found]
+def indexes(settings: Settings) -> list[DerivedIndex]:
+    """Every declared index, in app order (the event index, the link copies, then the apps' own)."""
+    return [index for found in hooks.call("derived_indexes", extra=settings.apps) for index in found]
 
 
 def refresh(
@@ -42,7 +46,7 @@ def refresh(
     reports: list[StepReport] = []
     if not settings.warehouse_dir.exists():
         return reports
-    for index in indexes():
+    for index in indexes(settings):
         if after is not None and after not in index.after:
             continue
         if only_existing and not index.exists(settings):

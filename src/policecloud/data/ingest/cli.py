@@ -87,7 +87,8 @@ def ingest(
         from policecloud.platform import hooks
 
         batches = [r.batch_id for r in reports if not r.skipped]
-        for step in (s for found in hooks.call("after_ingest", settings, batches) for s in found):
+        updated = hooks.call("after_ingest", settings, batches, extra=settings.apps)
+        for step in (s for found in updated for s in found):
             console.print(f"index updated: {step.name}: {step.note}")
     for failure in failures:
         console.print(f"[bold red]error:[/] {failure}")

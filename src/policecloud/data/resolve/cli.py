@@ -72,7 +72,8 @@ def resolve(
     if not report.up_to_date:
         from policecloud.platform import hooks
 
-        for step in (s for found in hooks.call("after_resolve", settings, report.run_id) for s in found):
+        updated = hooks.call("after_resolve", settings, report.run_id, extra=settings.apps)
+        for step in (s for found in updated for s in found):
             console.print(f"index updated: {step.name}: {step.note}")
     if report.up_to_date:
         console.print(f"master data {report.run_id} is up to date (nothing ingested or judged since) / 主数据已是最新")

@@ -33,7 +33,7 @@ def repair(
     report = engine.repair()  # the engine, not open_warehouse: that would repair silently
     from policecloud.platform import hooks  # apps upgrade their own batches (the live sink's former column names)
 
-    for note in (n for notes in hooks.call("warehouse_repaired", engine) for n in notes):
+    for note in (n for notes in hooks.call("warehouse_repaired", engine, extra=settings_of(ctx).apps) for n in notes):
         console.print(note)
     for old, new in report.moved:
         console.print(f"moved {old} → {', '.join(new) or '(no rows)'}")

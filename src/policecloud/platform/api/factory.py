@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from policecloud import __version__
+from policecloud.platform import hooks
 from policecloud.platform.access.auth import Clock, system_clock
 from policecloud.platform.api import body_limit, login_limits
 from policecloud.platform.api.csrf import install_csrf_check
@@ -40,7 +41,7 @@ def create_app(
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.clock = clock
-    app.state.apps = list(discover_apps() if apps is None else apps)
+    app.state.apps = list(discover_apps(settings.apps) if apps is None else apps)
     for platform_app in app.state.apps:
         for router in platform_app.routers:
             app.include_router(router)
@@ -54,4 +55,5 @@ def create_app(
     if unguarded:
         # Refuse to serve a route whose access rule nobody stated (see policecloud.platform.api.policy.requires).
         raise ValueError(f"routes without an access policy (requires(...)): {unguarded}")
+    hooks.call("on_startup", app, settings, apps=app.state.apps)
     return app

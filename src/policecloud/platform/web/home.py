@@ -12,37 +12,23 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import Response
 
 from policecloud.platform.api.policy import Access, requires
-from policecloud.platform.web.shell import CSP
+from policecloud.platform.web.shell import add_asset_routes, page_response
 
 STATIC = Path(__file__).resolve().parent / "static" / "home"
 ASSETS = {
     "/home-assets/home.js": ("home.js", "text/javascript; charset=utf-8"),
     "/home-assets/home.css": ("home.css", "text/css; charset=utf-8"),
 }
-_PAGE_HEADERS = {"Content-Security-Policy": CSP, "Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
 
 router = APIRouter(tags=["home"])
 
 
 @router.get("/", summary="The home page: the apps the user may open (一屏功能展示)")
 def home_page(_access: Annotated[Access, requires(public=True)]) -> Response:
-    return FileResponse(STATIC / "home.html", media_type="text/html; charset=utf-8", headers=_PAGE_HEADERS)
+    return page_response(STATIC / "home.html")
 
 
-def _asset_route(path: str, name: str, media_type: str) -> None:
-    def asset(_access: Annotated[Access, requires(public=True)]) -> Response:
-        return FileResponse(
-            STATIC / name,
-            media_type=media_type,
-            headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"},
-        )
-
-    asset.__name__ = "home_asset_" + name.replace(".", "_")
-    router.add_api_route(path, asset, methods=["GET"], summary=f"Home page asset {name}")
-
-
-for _path, (_name, _type) in ASSETS.items():
-    _asset_route(_path, _name, _type)
+add_asset_routes(router, STATIC, ASSETS, prefix="home_asset", label="Home page asset")

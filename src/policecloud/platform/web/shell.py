@@ -23,22 +23,33 @@ CSP = (
 PAGE_HEADERS = {"Content-Security-Policy": CSP, "Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
 
 
+def page_response(path: Path) -> Response:
+    """An app's HTML page, with the shell's Content-Security-Policy (pages are public: they hold no data)."""
+    return FileResponse(path, media_type="text/html; charset=utf-8", headers=PAGE_HEADERS)
+
+
 def add_asset_routes(
-    router: APIRouter, directory: Path, assets: dict[str, tuple[str, str]], *, prefix: str, cache: str = "no-cache"
+    router: APIRouter,
+    directory: Path,
+    assets: dict[str, tuple[str, str]],
+    *,
+    prefix: str,
+    cache: str = "no-cache",
+    label: str = "Asset",
 ) -> None:
     """A public GET route per asset: ``{url: (file under directory, media type)}``."""
     for url, (name, media_type) in assets.items():
-        _asset_route(router, url, directory / name, media_type, prefix, cache)
+        _asset_route(router, url, directory / name, media_type, prefix, cache, label)
 
 
-def _asset_route(router: APIRouter, url: str, path: Path, media_type: str, prefix: str, cache: str) -> None:
+def _asset_route(router: APIRouter, url: str, path: Path, media_type: str, prefix: str, cache: str, label: str) -> None:
     # A closure per asset: a default argument would become a query parameter of the route.
     def asset(_access: Annotated[Access, requires(public=True)]) -> Response:
         headers = {"Cache-Control": cache, "X-Content-Type-Options": "nosniff"}
         return FileResponse(path, media_type=media_type, headers=headers)
 
     asset.__name__ = prefix + "_" + "".join(c if c.isalnum() else "_" for c in path.name)
-    router.add_api_route(url, asset, methods=["GET"], summary=f"Asset {path.name}")
+    router.add_api_route(url, asset, methods=["GET"], summary=f"{label} {path.name}")
 
 
 SHARED = {

@@ -294,6 +294,7 @@ def main() -> None:
     parser.add_argument("--scale", default="tiny", choices=["tiny", "small"])
     parser.add_argument("--minutes", type=float, default=30.0)
     parser.add_argument("--speed", type=float, default=300.0, help="Replay speed (× real time).")
+    parser.add_argument("--no-replay", action="store_true", help="Clients only (to tell where memory goes).")
     parser.add_argument("--clients", type=int, default=3)
     parser.add_argument("--pause", type=float, default=0.5, help="Seconds between a client's rounds.")
     parser.add_argument("--sample-seconds", type=float, default=30.0)
@@ -317,7 +318,8 @@ def main() -> None:
                             cwd=Path(__file__).resolve().parent).stdout.strip()  # fmt: skip
     results: dict[str, object] = {
         "started": datetime.now(UTC).isoformat(timespec="seconds"), "commit": commit, "version": __version__,
-        "scale": args.scale, "minutes": args.minutes, "speed": args.speed, "clients": len(users),
+        "scale": args.scale, "minutes": args.minutes, "speed": None if args.no_replay else args.speed,
+        "clients": len(users),
         "command": " ".join(sys.argv),
     }  # fmt: skip
     server = start_server(data_dir, port)
@@ -332,7 +334,8 @@ def main() -> None:
         print(f"server pid {server.pid} on {base}; RSS {series[0][1]:.0f} MiB at start", flush=True)
         replayer = threading.Thread(target=replay_loop, args=(settings, base, args.speed, deadline, replay_report),
                                     daemon=True)  # fmt: skip
-        replayer.start()
+        if not args.no_replay:
+            replayer.start()
         clients = [Client(base, user) for user in users]
         for n, client in enumerate(clients):
             thread = threading.Thread(
@@ -350,7 +353,8 @@ def main() -> None:
             sent = replay_report.get("sent", 0)
             print(f"{elapsed / 60:5.1f} min  RSS {series[-1][1]:7.1f} MiB  requests {requests:,}  "
                   f"events sent {sent:,}  server errors {len(failures)}", flush=True)  # fmt: skip
-        replayer.join(timeout=120)
+        if replayer.is_alive():
+            replayer.join(timeout=120)
         for thread in threads:
             thread.join(timeout=120)
         latencies = [x for c in clients for x in c.latencies]

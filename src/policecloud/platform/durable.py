@@ -7,8 +7,11 @@ target: a rename within one directory is atomic on POSIX file systems.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -28,3 +31,25 @@ def write_json_atomic(path: Path, value: Any, *, indent: int | None = None, sort
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(temp, path)
+
+
+def fsync_dir(path: Path) -> None:
+    """Flush a directory's entries (the names of files just renamed into it) to disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def file_lock(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``path`` (created if missing) for the block: one writer at a time, across
+    processes. The lock goes with the process, so a killed writer never leaves it held."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from policecloud.platform.durable import fsync_dir
+
 _SEGMENT = "segment-{:012d}.jsonl"
 Cursor = tuple[int, int, int]  # (offset, segment start, byte position) of the next line to read
 
@@ -62,14 +64,6 @@ class EventBus(ABC):
 
     def close(self) -> None:  # noqa: B027  (optional for implementations)
         pass
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class LocalLogBus(EventBus):
@@ -140,7 +134,7 @@ class LocalLogBus(EventBus):
         self._segment_start = self._next
         self._handle = open(self.segment_path(self._next), "ab")  # noqa: SIM115
         if self.fsync:
-            _fsync_dir(self.log_dir)
+            fsync_dir(self.log_dir)
 
     def seal(self) -> None:
         """Close the current segment so the next event starts a new one (sealed segments never change)."""

@@ -18,13 +18,12 @@ The index is derived data: deleting the whole directory and building again is al
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,7 +33,7 @@ import tantivy
 
 from policecloud.apps.search import documents
 from policecloud.apps.search.fields import SCHEMA_VERSION, build_schema, to_document
-from policecloud.platform.durable import fsync_and_replace, write_json_atomic
+from policecloud.platform.durable import file_lock, fsync_and_replace, write_json_atomic
 from policecloud.platform.sql import literal as _q
 
 POINTER = "current.json"
@@ -139,15 +138,8 @@ def _remove_old(root: Path, keep: Path) -> None:
             shutil.rmtree(path, ignore_errors=True)
 
 
-@contextmanager
-def _locked(root: Path) -> Iterator[None]:
-    root.mkdir(parents=True, exist_ok=True)
-    with open(root / ".lock", "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+def _locked(root: Path) -> AbstractContextManager[None]:
+    return file_lock(root / ".lock")
 
 
 def _new_version(root: Path) -> Path:

@@ -20,14 +20,13 @@ Each commit record lists the columns of every table it wrote, so no file needs t
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import json
 import logging
 import os
 import re
 import shutil
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,7 +36,7 @@ import duckdb
 from policecloud.data.model.vectorized import connect
 from policecloud.data.warehouse import layout as partition_layout
 from policecloud.data.warehouse.base import BatchInfo, BatchWriter, Warehouse, WarehouseError
-from policecloud.platform.durable import write_json_atomic
+from policecloud.platform.durable import file_lock, fsync_dir, write_json_atomic
 from policecloud.platform.sql import ident as _ident
 from policecloud.platform.sql import literal as _quote
 
@@ -52,14 +51,6 @@ LINEAGE_ID = frozenset({"id", "batch", "row"})
 _OPTIONS = "FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 262144, PARQUET_VERSION V2, DICTIONARY_SIZE_LIMIT 5000"
 # Partition values written as directory names without escaping (others go through DuckDB's partitioned writer).
 _PARTITION_VALUE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class _DuckDBBatch(BatchWriter):
@@ -155,14 +146,8 @@ class DuckDBWarehouse(Warehouse):
             (self.root / sub).mkdir(parents=True, exist_ok=True)
 
     # --- writing ------------------------------------------------------------------------------------
-    @contextmanager
-    def _lock(self) -> Iterator[None]:
-        with open(self.root / "_lock", "a+") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+    def _lock(self) -> AbstractContextManager[None]:
+        return file_lock(self.root / "_lock")
 
     @contextmanager
     def batch(
@@ -203,7 +188,7 @@ class DuckDBWarehouse(Warehouse):
             os.replace(staged, final)
             files.setdefault(relative.parts[0], []).append(relative.as_posix())
         for directory in {(self.root / f).parent for fs in files.values() for f in fs}:
-            _fsync_dir(directory)
+            fsync_dir(directory)
         record = {
             "batch_id": writer.batch_id,
             "seq": self._next_seq(),
@@ -218,7 +203,7 @@ class DuckDBWarehouse(Warehouse):
         }
         final_record = self.root / "_batches" / f"{writer.batch_id}.json"
         write_json_atomic(final_record, record, sort_keys=True)
-        _fsync_dir(final_record.parent)
+        fsync_dir(final_record.parent)
 
     def _next_seq(self) -> int:
         return max((b["seq"] for b in self._all_records()), default=0) + 1
@@ -390,11 +375,11 @@ class DuckDBWarehouse(Warehouse):
             final.parent.mkdir(parents=True, exist_ok=True)
             os.replace(staged, final)
         for directory in {(self.root / f).parent for fs in replaced.values() for f in fs}:
-            _fsync_dir(directory)
+            fsync_dir(directory)
         for table, names in record["files"].items():
             record["files"][table] = [new for name in names for new in replaced.get(name, [name])]
         write_json_atomic(self.root / "_batches" / f"{record['batch_id']}.json", record, sort_keys=True)
-        _fsync_dir(self.root / "_batches")
+        fsync_dir(self.root / "_batches")
         for old, new in replaced.items():
             if old not in new:
                 (self.root / old).unlink(missing_ok=True)

@@ -18,18 +18,17 @@ table is first indexed, from its size, and kept until a rebuild.
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import hashlib
 import json
 import shutil
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from policecloud.platform.durable import write_json_atomic
+from policecloud.platform.durable import file_lock, write_json_atomic
 from policecloud.platform.sql import literal as quote
 
 FORMAT = 1
@@ -161,15 +160,9 @@ def publish(index_dir: Path, version_dir: Path) -> None:
             shutil.rmtree(old, ignore_errors=True)
 
 
-@contextmanager
-def builder_lock(index_dir: Path) -> Iterator[None]:
-    index_dir.mkdir(parents=True, exist_ok=True)
-    with open(index_dir / "_lock", "a+") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+def builder_lock(index_dir: Path) -> AbstractContextManager[None]:
+    """One builder of the event index at a time."""
+    return file_lock(index_dir / "_lock")
 
 
 def default_index_dir(data_dir: Path) -> Path:

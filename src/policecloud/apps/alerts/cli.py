@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import getpass
 import os
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -17,6 +16,7 @@ from policecloud.apps.alerts import sources, watchlists
 from policecloud.apps.alerts.models import WatchlistEntry
 from policecloud.apps.alerts.replay import FeedClient, FeedError, replay
 from policecloud.platform.access import audit
+from policecloud.platform.access.cli import cli_actor
 from policecloud.platform.clikit import console, fail, settings_of
 
 watchlist_app = typer.Typer(help="Watchlists (布控名单): import the hotlists of a source directory.")
@@ -93,13 +93,8 @@ def import_command(
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.operational_database_url)
     upgrade(engine)
-    try:
-        who = getpass.getuser()
-    except (KeyError, OSError):
-        who = "unknown"
-    actor = audit.Actor(f"cli:{who}", "local")
     with make_sessionmaker(engine)() as session:
-        added = import_entries(session, sources.hotlist_entries(_sources(province)), actor, jurisdiction)
+        added = import_entries(session, sources.hotlist_entries(_sources(province)), cli_actor(), jurisdiction)
         session.commit()
     engine.dispose()
     console.print(f"布控条目 / watchlist entries added: {added}")
@@ -143,7 +138,8 @@ def import_entries(session, entries: list[dict], actor: audit.Actor, jurisdictio
                 jurisdiction,
                 entry.valid_from.isoformat(),
                 None,
-                {"kind": "justification", "text": f"imported from the source hotlist ({item['reference']})"},
+                # each entry's own reason: the import is one command, but every entry has its source reference
+                purpose={"kind": "justification", "text": f"imported from the source hotlist ({item['reference']})"},
             ),
             actor,
             now,

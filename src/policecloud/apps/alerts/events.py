@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from policecloud.platform.access.events import AuditEvent
@@ -18,7 +18,7 @@ class WatchlistEntryAdded(AuditEvent):
     jurisdiction_code: str
     valid_from: str
     valid_until: str | None
-    purpose: dict[str, str]
+    purpose: dict[str, str] = field(default_factory=dict, kw_only=True)  # from the request context
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ class WatchlistEntryRemoved(AuditEvent):
     entry_id: int
     kind: str
     value: str
-    purpose: dict[str, str]
+    purpose: dict[str, str] = field(default_factory=dict, kw_only=True)  # from the request context
 
 
 @dataclass(frozen=True)
@@ -36,14 +36,14 @@ class GeofenceAdded(AuditEvent):
     geofence_id: int
     fence_name: str
     jurisdiction_code: str
-    purpose: dict[str, str]
+    purpose: dict[str, str] = field(default_factory=dict, kw_only=True)  # from the request context
 
 
 @dataclass(frozen=True)
 class GeofenceRemoved(AuditEvent):
     name: ClassVar[str] = "geofence.remove"
     geofence_id: int
-    purpose: dict[str, str]
+    purpose: dict[str, str] = field(default_factory=dict, kw_only=True)  # from the request context
 
 
 @dataclass(frozen=True)
@@ -55,13 +55,13 @@ class AlertHandled(AuditEvent):
     action: str
     status: str
     details: dict[str, Any]
-    purpose: dict[str, str]
+    purpose: dict[str, str] = field(default_factory=dict, kw_only=True)  # from the request context
 
 
 @dataclass(frozen=True)
 class AlertStreamOpened(AuditEvent):
     name: ClassVar[str] = "alert.stream"
-    purpose: dict[str, str]
+    purpose: dict[str, str] = field(default_factory=dict, kw_only=True)  # from the request context
     scope: list[str]
 
 
@@ -71,7 +71,7 @@ class AlertsPushed(AuditEvent):
 
     name: ClassVar[str] = "alert.push"
     alert_ids: list[int]
-    purpose: dict[str, str]
+    purpose: dict[str, str] = field(default_factory=dict, kw_only=True)  # from the request context
 
 
 @dataclass(frozen=True)

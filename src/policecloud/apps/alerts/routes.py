@@ -92,13 +92,9 @@ def _scoped(access: Access):
     return or_(scope.clause(Alert.jurisdiction_code), scope.clause(Alert.owner_jurisdiction))
 
 
-def _purpose(access: Access) -> dict[str, str]:
-    return access.purpose.as_dict() if access.purpose else {}
-
-
 def _read_audit(access: Access, ids: list[int], query: dict[str, Any], resource: str = "alerts") -> None:
     unmasked = sorted(access.user.unmasked & {"id_number", "phone"})
-    access.audit(ev.PersonalDataRead(resource, query, ids, _purpose(access), "ok" if ids else "not_found", unmasked))
+    access.audit(ev.PersonalDataRead(resource, query, ids, "ok" if ids else "not_found", unmasked))
 
 
 @router.get("/api/alerts", summary="Alerts in your jurisdiction, newest first")
@@ -184,7 +180,7 @@ def _handle(access: Access, alert_id: int, action: str, body: Handling) -> dict[
     access.db.add(
         AlertNote(alert_id=alert.id, at=access.now, author=access.user.username, action=action, text=body.note)
     )
-    access.audit(aev.AlertHandled(alert.id, action, alert.status, details, _purpose(access)))
+    access.audit(aev.AlertHandled(alert.id, action, alert.status, details))
     access.commit()
     result = shown_to(access.user, alert_dict(alert))
     service = getattr(access.request.app.state, "alerts", None)
@@ -280,7 +276,6 @@ def add_watchlist_entry(body: EntryIn, access: Annotated[Access, _MANAGE]) -> di
             entry.jurisdiction_code,
             data["valid_from"],
             data["valid_until"],
-            _purpose(access),
         )
     )
     access.commit()
@@ -295,7 +290,7 @@ def remove_watchlist_entry(entry_id: RecordId, access: Annotated[Access, _MANAGE
     if entry is None:
         raise not_found("watchlist entry", "布控条目")
     entry.active = False
-    access.audit(aev.WatchlistEntryRemoved(entry.id, entry.kind, entry.value, _purpose(access)))
+    access.audit(aev.WatchlistEntryRemoved(entry.id, entry.kind, entry.value))
     access.commit()
     _rules_changed(access)
     return watchlists.entry_dict(entry)
@@ -331,7 +326,7 @@ def add_geofence(body: GeofenceIn, access: Annotated[Access, _MANAGE]) -> dict[s
         jurisdiction_code=body.jurisdiction_code, valid_from=_aware(body.valid_from, access.now),
         valid_until=_aware(body.valid_until, None), now=access.now,
     )  # fmt: skip
-    access.audit(aev.GeofenceAdded(fence.id, fence.name, fence.jurisdiction_code, _purpose(access)))
+    access.audit(aev.GeofenceAdded(fence.id, fence.name, fence.jurisdiction_code))
     access.commit()
     _rules_changed(access)
     return watchlists.geofence_dict(fence)
@@ -344,7 +339,7 @@ def remove_geofence(fence_id: RecordId, access: Annotated[Access, _MANAGE]) -> d
     if fence is None:
         raise not_found("geofence", "电子围栏")
     fence.active = False
-    access.audit(aev.GeofenceRemoved(fence.id, _purpose(access)))
+    access.audit(aev.GeofenceRemoved(fence.id))
     access.commit()
     _rules_changed(access)
     return watchlists.geofence_dict(fence)

@@ -39,6 +39,7 @@ from policecloud.apps.alerts.push import Viewer, shown_to
 from policecloud.apps.alerts.routes import service_of
 from policecloud.platform.access import audit
 from policecloud.platform.access.auth import authenticate
+from policecloud.platform.access.context import RequestContext
 from policecloud.platform.access.errors import AccessError
 from policecloud.platform.access.events import AuditEvent
 from policecloud.platform.access.principal import Principal
@@ -124,6 +125,7 @@ class StreamSession:
         self.client = websocket.client.host if websocket.client else ""
         self.principal: Principal | None = None
         self.purpose: Purpose | None = None
+        self.context: RequestContext | None = None  # the same context an HTTP route gets, rebuilt at each check
 
     def check(self) -> Principal:
         """The principal as the store says now; AccessError if the session, account or permission no longer
@@ -137,18 +139,18 @@ class StreamSession:
             raise AccessError(403, "forbidden", "You may not view alerts.", "您无权查看预警。")
         self.purpose = parse_purpose(self.purpose_text)
         self.principal = principal
+        self.context = RequestContext.of(principal, self.purpose, self.client, "websocket")
         return principal
 
     def _append(self, event: AuditEvent) -> None:
         """Through the process's audit writer (group commit with the reads); durable when it returns."""
-        assert self.principal is not None
-        entry = audit.prepare(event, audit.Actor(self.principal.username, self.client), self.state.clock())
+        assert self.context is not None
+        entry = audit.prepare(self.context.stamp(event), self.context.actor, self.state.clock())
         audit_writer(self.state).append([entry])
 
     def open(self) -> Principal:
         principal = self.check()
-        assert self.purpose is not None
-        self._append(aev.AlertStreamOpened(self.purpose.as_dict(), list(principal.scope.prefixes)))
+        self._append(aev.AlertStreamOpened(list(principal.scope.prefixes)))
         return principal
 
     def before_sending(self, batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -158,8 +160,7 @@ class StreamSession:
         shown = [_as_shown(principal, m) for m in batch if _still_allowed(principal, m)]
         ids = [m["id"] for m in shown if m.get("topic") == "alert" and "id" in m]
         if ids:
-            assert self.purpose is not None
-            self._append(aev.AlertsPushed(ids, self.purpose.as_dict()))
+            self._append(aev.AlertsPushed(ids))
         return shown
 
     def closed_by_server(self, error: AccessError) -> None:

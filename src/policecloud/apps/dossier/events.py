@@ -22,7 +22,7 @@ class DossierRead(AuditEvent):
     query: dict[str, Any]
     disclosed: list[str]
     disclosed_total: int
-    purpose: dict[str, str]
+    purpose: dict[str, str] = field(default_factory=dict, kw_only=True)  # from the request context
     outcome: str  # ok, not_found
     unmasked_fields: list[str] = field(default_factory=list)
     # The warehouse records whose values the answer showed (``batch:row``), at most MAX_LISTED, and how many.
@@ -41,7 +41,7 @@ class DossierPathSearched(AuditEvent):
     found: bool
     path: list[str]
     explored: int
-    purpose: dict[str, str]
+    purpose: dict[str, str] = field(default_factory=dict, kw_only=True)  # from the request context
     outcome: str  # ok, not_found
 
 
@@ -53,4 +53,4 @@ class DossierLookup(AuditEvent):
     query: str
     mode: str
     result_ids: list[str]
-    purpose: dict[str, str]
+    purpose: dict[str, str] = field(default_factory=dict, kw_only=True)  # from the request context

@@ -51,10 +51,6 @@ def viewer_of(access: Access) -> Viewer:
     return Viewer(access.user.scope.prefixes, access.user.unmasked)
 
 
-def _purpose(access: Access) -> dict[str, str]:
-    return access.purpose.as_dict() if access.purpose else {}
-
-
 def _local(access: Access, value: dt.datetime | None) -> dt.datetime | None:
     """A time from the query; one without offset is the province's local time."""
     if value is None or value.tzinfo is not None:
@@ -80,7 +76,7 @@ def _entity(access: Access, cur, viewer: Viewer, entity_id: str, view: str, quer
     """The entity in the caller's jurisdiction, or a 404 (the miss is audited too)."""
     entity = prof.find_entity(cur, viewer, entity_id)
     if entity is None:
-        access.audit(dev.DossierRead(view, entity_id, None, query, [], 0, _purpose(access), "not_found"))
+        access.audit(dev.DossierRead(view, entity_id, None, query, [], 0, "not_found"))
         access.commit()
         raise not_found("entity", "档案对象")
     return entity
@@ -91,10 +87,10 @@ def _disclose(access: Access, view: str, entity: dict, query: dict[str, Any], an
     ids, keys = _run(access, lambda _s, cur, viewer: disclosed(cur, viewer, answer))
     unmasked = viewer.unmasked_fields
     access.audit(dev.DossierRead(view, entity["entity_id"], entity["entity_type"], query, ids[: dev.MAX_LISTED],
-                                 len(ids), _purpose(access), "ok", unmasked, keys[: dev.MAX_LISTED],
+                                 len(ids), "ok", unmasked, keys[: dev.MAX_LISTED],
                                  len(keys)))  # fmt: skip
     if unmasked:
-        access.audit(ev.UnmaskedRead("dossier", unmasked, [entity["entity_id"]], _purpose(access)))
+        access.audit(ev.UnmaskedRead("dossier", unmasked, [entity["entity_id"]]))
     access.commit()
     return answer
 
@@ -107,7 +103,7 @@ def lookup(
 ) -> dict[str, object]:
     answer = _run(access, lambda _s, cur, viewer: lookup_entities(cur, viewer, q, limit))
     ids = [i["entity_id"] for i in answer["items"]]
-    access.audit(dev.DossierLookup(q, answer["mode"], ids, _purpose(access)))
+    access.audit(dev.DossierLookup(q, answer["mode"], ids))
     access.commit()
     return answer
 
@@ -130,7 +126,7 @@ def path(
     nodes = answer.pop("chain") if found else []  # every node's id, those withheld from the answer included
     explored = answer["explored"] if answer else 0
     outcome = "ok" if answer is not None else "not_found"
-    access.audit(dev.DossierPathSearched(from_id, to_id, max_depth, found, nodes, explored, _purpose(access), outcome))
+    access.audit(dev.DossierPathSearched(from_id, to_id, max_depth, found, nodes, explored, outcome))
     access.commit()
     if answer is None:
         raise not_found("entity", "档案对象")

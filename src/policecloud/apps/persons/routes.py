@@ -115,7 +115,6 @@ def _disclose(
 ):
     """Shape rows for the caller (mask / agreement fields) and audit the disclosure; returns the rows."""
     user = access.user
-    purpose = access.purpose.as_dict() if access.purpose else {}
     ids = [r.id for r in records]
     rows = [persons.to_dict(r) for r in records]
     if user.is_partner:
@@ -124,19 +123,17 @@ def _disclose(
             raise access.refuse(_no_agreement())
         shown = sorted(allowed)
         rows = [{k: v for k, v in row.items() if k in allowed or k == "id"} for row in rows]
-        access.audit(
-            ev.PartnerDisclosure(user.partner.agency, ",".join(user.partner.references), RESOURCE, shown, ids, purpose)
-        )
+        access.audit(ev.PartnerDisclosure(user.partner.agency, ",".join(user.partner.references), RESOURCE, shown, ids))
         unmasked = sorted(allowed & MASKERS.keys())
     else:
         unmasked = sorted(user.unmasked & MASKERS.keys())
         rows = [mask_record(row, user.unmasked) for row in rows]
     if event_cls is ev.DataExported:
-        access.audit(ev.DataExported(RESOURCE, query, ids, "csv", purpose, unmasked))
+        access.audit(ev.DataExported(RESOURCE, query, ids, "csv", unmasked))
     else:
-        access.audit(ev.PersonalDataRead(RESOURCE, query, ids, purpose, "ok" if ids else "not_found", unmasked))
+        access.audit(ev.PersonalDataRead(RESOURCE, query, ids, "ok" if ids else "not_found", unmasked))
     if unmasked and ids:
-        access.audit(ev.UnmaskedRead(RESOURCE, unmasked, ids, purpose))
+        access.audit(ev.UnmaskedRead(RESOURCE, unmasked, ids))
     return rows
 
 
@@ -241,7 +238,7 @@ def create_person(
     record = PersonRecord(**body.model_dump(), created_at=access.now, updated_at=access.now)
     access.db.add(record)
     access.db.flush()
-    access.audit(ev.RecordCreated(RESOURCE, record.id, sorted(body.model_fields_set), access.purpose.as_dict()))
+    access.audit(ev.RecordCreated(RESOURCE, record.id, sorted(body.model_fields_set)))
     access.commit()
     return mask_record(persons.to_dict(record), access.user.unmasked)
 
@@ -262,7 +259,7 @@ def change_person(
         setattr(record, name, value)
     record.updated_at = access.now
     access.db.flush()
-    access.audit(ev.RecordChanged(RESOURCE, record.id, sorted(changes), access.purpose.as_dict()))
+    access.audit(ev.RecordChanged(RESOURCE, record.id, sorted(changes)))
     access.commit()
     return mask_record(persons.to_dict(record), access.user.unmasked)
 
@@ -276,6 +273,6 @@ def delete_person(
         raise not_found("person record", "人员记录")
     access.db.delete(record)
     access.db.flush()
-    access.audit(ev.RecordDeleted(RESOURCE, person_id, access.purpose.as_dict()))
+    access.audit(ev.RecordDeleted(RESOURCE, person_id))
     access.commit()
     return {"deleted": person_id}

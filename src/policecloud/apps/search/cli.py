@@ -6,7 +6,6 @@ the audit log, with the operator's login as the actor (``cli:<login>``).
 
 from __future__ import annotations
 
-import getpass
 from datetime import datetime
 from typing import Annotated
 
@@ -93,6 +92,7 @@ def search_command(
     from policecloud.apps.search.query import QueryError, search
     from policecloud.platform.access import audit
     from policecloud.platform.access import events as ev
+    from policecloud.platform.access.context import RequestContext
     from policecloud.platform.access.errors import AccessError
     from policecloud.platform.access.jurisdiction import JurisdictionScope
     from policecloud.platform.access.purpose import parse_purpose
@@ -127,8 +127,9 @@ def search_command(
         with make_sessionmaker(engine)() as session:
             ids = [h.id for h in result.hits]
             asked = {"q": query, "mode": result.mode, "types": doc_type or [], "jurisdiction": jurisdiction or []}
-            event = ev.PersonalDataRead("search", asked, ids, reason.as_dict(), "ok" if ids else "not_found")
-            audit.append(session, event, audit.Actor(f"cli:{_login()}", "local"))
+            context = RequestContext.console(reason, JurisdictionScope.of(jurisdiction) if jurisdiction else None)
+            event = context.stamp(ev.PersonalDataRead("search", asked, ids, "ok" if ids else "not_found"))
+            audit.append(session, event, context.actor)
             session.commit()
     finally:
         engine.dispose()
@@ -141,13 +142,6 @@ def _aware(value: datetime | None, tz: str) -> datetime | None:
     if value is None or value.tzinfo is not None:
         return value
     return value.replace(tzinfo=ZoneInfo(tz))
-
-
-def _login() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
 
 
 def _print(result) -> None:

@@ -126,7 +126,6 @@ def search_route(
         rows.append(row)
         clear |= shown_clear
     ids = [h.id for h in result.hits]
-    purpose = access.purpose.as_dict() if access.purpose else {}
     asked = {
         "q": q,
         "mode": result.mode,
@@ -137,9 +136,9 @@ def search_route(
         "to": time_to,
         "page": page,
     }
-    access.audit(ev.PersonalDataRead(RESOURCE, asked, ids, purpose, "ok" if ids else "not_found", sorted(clear)))
+    access.audit(ev.PersonalDataRead(RESOURCE, asked, ids, "ok" if ids else "not_found", sorted(clear)))
     if clear:
-        access.audit(ev.UnmaskedRead(RESOURCE, sorted(clear), ids, purpose))
+        access.audit(ev.UnmaskedRead(RESOURCE, sorted(clear), ids))
     access.commit()
     return {
         "query": result.query,

@@ -7,7 +7,6 @@ away from the database owner (policecloud.platform.access.audit_checkpoint, docs
 
 from __future__ import annotations
 
-import getpass
 import json
 import sys
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from policecloud.platform.access import accounts, audit, audit_checkpoint
 from policecloud.platform.access import events as ev
+from policecloud.platform.access.context import RequestContext
 from policecloud.platform.access.errors import AccessError
 from policecloud.platform.clikit import console, fail, rich_table, settings_of
 from policecloud.platform.config import Settings
@@ -39,11 +39,8 @@ def register(app: typer.Typer) -> None:
 
 
 def cli_actor() -> audit.Actor:
-    try:
-        who = getpass.getuser()
-    except (KeyError, OSError):
-        who = "unknown"
-    return audit.Actor(f"cli:{who}", "local")
+    """The operator at the console, as every command's audit entries name them."""
+    return RequestContext.console(None).actor
 
 
 @contextmanager

@@ -96,7 +96,7 @@ class PersonalDataRead(AuditEvent):
     resource: str
     query: dict[str, Any]
     result_ids: list[Any]
-    purpose: dict[str, str]
+    purpose: dict[str, str] = field(default_factory=dict, kw_only=True)  # from the request context
     outcome: str  # ok, not_found
     unmasked_fields: list[str] = field(default_factory=list)
 
@@ -109,7 +109,7 @@ class UnmaskedRead(AuditEvent):
     resource: str
     fields: list[str]
     result_ids: list[Any]
-    purpose: dict[str, str]
+    purpose: dict[str, str] = field(default_factory=dict, kw_only=True)  # from the request context
 
 
 @dataclass(frozen=True)
@@ -120,7 +120,7 @@ class PartnerDisclosure(AuditEvent):
     resource: str
     fields: list[str]
     result_ids: list[Any]
-    purpose: dict[str, str]
+    purpose: dict[str, str] = field(default_factory=dict, kw_only=True)  # from the request context
 
 
 @dataclass(frozen=True)
@@ -130,7 +130,7 @@ class DataExported(AuditEvent):
     query: dict[str, Any]
     result_ids: list[Any]
     format: str
-    purpose: dict[str, str]
+    purpose: dict[str, str] = field(default_factory=dict, kw_only=True)  # from the request context
     unmasked_fields: list[str] = field(default_factory=list)
 
 
@@ -140,7 +140,7 @@ class RecordCreated(AuditEvent):
     resource: str
     record_id: Any
     fields: list[str]
-    purpose: dict[str, str]
+    purpose: dict[str, str] = field(default_factory=dict, kw_only=True)  # from the request context
 
 
 @dataclass(frozen=True)
@@ -149,7 +149,7 @@ class RecordChanged(AuditEvent):
     resource: str
     record_id: Any
     fields: list[str]
-    purpose: dict[str, str]
+    purpose: dict[str, str] = field(default_factory=dict, kw_only=True)  # from the request context
 
 
 @dataclass(frozen=True)
@@ -157,7 +157,7 @@ class RecordDeleted(AuditEvent):
     name: ClassVar[str] = "data.delete"
     resource: str
     record_id: Any
-    purpose: dict[str, str]
+    purpose: dict[str, str] = field(default_factory=dict, kw_only=True)  # from the request context
 
 
 # Accounts, permissions and roles

@@ -24,6 +24,7 @@ from policecloud.platform.access import audit
 from policecloud.platform.access import events as ev
 from policecloud.platform.access.audit_writer import AuditWriter
 from policecloud.platform.access.auth import authenticate
+from policecloud.platform.access.context import RequestContext
 from policecloud.platform.access.enrolment import password_change_required
 from policecloud.platform.access.errors import AccessError, denied
 from policecloud.platform.access.principal import Principal
@@ -62,8 +63,15 @@ class Access:
         assert self.principal is not None, "route declared public but reads the principal"
         return self.principal
 
+    @property
+    def context(self) -> RequestContext:
+        """Who, roles, jurisdiction, purpose and client: what the WebSocket and the CLI build the same way."""
+        return RequestContext.of(self.principal, self.purpose, self.actor.client, "http")
+
     def audit(self, event: ev.AuditEvent) -> None:
-        """Record ``event``: in this request's transaction if it may write, else at :meth:`commit`."""
+        """Record ``event`` with the request context's actor, client and purpose: in this request's transaction
+        if it may write, else at :meth:`commit`."""
+        event = self.context.stamp(event)
         if self.db.info.get(audit.WRITER_INFO_KEY) is not None:
             self.pending.append(audit.prepare(event, self.actor, self.now))
         else:

@@ -42,3 +42,26 @@ def test_an_event_cannot_bring_its_own_purpose_through_a_request():
     context = RequestContext.of(PRINCIPAL, parse_purpose("case:A4201112026110001"), "10.0.0.7", "http")
     with pytest.raises(ValueError, match="comes from the request context"):
         context.stamp(ev.UnmaskedRead("persons", ["phone"], [1], purpose={"kind": "case", "text": "OTHER1"}))
+
+
+def test_one_jurisdiction_definition_rendered_for_each_engine(duck):
+    from sqlalchemy import column, select
+    from sqlalchemy.dialects import sqlite
+
+    scope = JurisdictionScope.of(["420111", "420200"])
+    codes = ["420111001", "420102", "420201", "430000", None]
+    # DuckDB SQL text, with and without the rows that have no code
+    duck.execute(
+        "CREATE TABLE t AS SELECT * FROM (VALUES " + ", ".join(f"({c!r})" if c else "(NULL)" for c in codes) + ") v(c)"
+    )
+    inside = {r[0] for r in duck.execute(f"SELECT c FROM t WHERE {scope.duckdb_sql('c')}").fetchall()}
+    assert inside == {c for c in codes if scope.covers(c)} == {"420111001", "420201"}
+    wide = {
+        r[0] for r in duck.execute(f"SELECT c FROM t WHERE {scope.duckdb_sql('c', unknown_inside=True)}").fetchall()
+    }
+    assert wide == inside | {None}
+    # SQLAlchemy: the same prefixes
+    sql = str(select(column("c")).where(scope.clause(column("c"))).compile(dialect=sqlite.dialect()))
+    assert sql.count("LIKE") == 2
+    # The search index: the prefixes as terms of its jurisdiction field
+    assert scope.index_terms() == ["420111", "4202"]

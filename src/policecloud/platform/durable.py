@@ -13,13 +13,20 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
+
+
+def fsync_file(handle: IO[Any]) -> None:
+    """Flush an open file's buffer and its content to disk (before it is renamed into place, or a record of it
+    is written)."""
+    handle.flush()
+    os.fsync(handle.fileno())
 
 
 def fsync_and_replace(temp: Path, target: Path) -> None:
     """Flush an already written ``temp`` to disk, then rename it over ``target``."""
     with open(temp, "rb") as handle:
-        os.fsync(handle.fileno())
+        fsync_file(handle)
     os.replace(temp, target)
 
 
@@ -28,8 +35,7 @@ def write_json_atomic(path: Path, value: Any, *, indent: int | None = None, sort
     temp = path.with_name(path.name + ".tmp")
     with open(temp, "w", encoding="utf-8") as handle:
         json.dump(value, handle, ensure_ascii=False, indent=indent, sort_keys=sort_keys, default=str)
-        handle.flush()
-        os.fsync(handle.fileno())
+        fsync_file(handle)
     os.replace(temp, path)
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from policecloud.platform.durable import fsync_dir
+from policecloud.platform.durable import fsync_dir, fsync_file
 
 _SEGMENT = "segment-{:012d}.jsonl"
 Cursor = tuple[int, int, int]  # (offset, segment start, byte position) of the next line to read
@@ -102,7 +102,7 @@ class LocalLogBus(EventBus):
         if len(complete) != len(data):  # a torn write nobody was told had succeeded
             with open(last, "r+b") as handle:
                 handle.truncate(len(complete))
-                os.fsync(handle.fileno())
+                fsync_file(handle)
         count = complete.count(b"\n")
         return starts[-1] + count, open(last, "ab"), starts[-1]
 
@@ -119,9 +119,10 @@ class LocalLogBus(EventBus):
                 room = self.segment_events - (self._next - self._segment_start)
                 chunk = lines[i : i + room]
                 self._handle.write(b"".join(chunk))
-                self._handle.flush()
                 if self.fsync:
-                    os.fsync(self._handle.fileno())
+                    fsync_file(self._handle)
+                else:
+                    self._handle.flush()
                 self._next += len(chunk)
                 i += len(chunk)
             if lines:
@@ -169,9 +170,10 @@ class LocalLogBus(EventBus):
         tmp = path.with_suffix(".tmp")
         with open(tmp, "w") as handle:
             handle.write(json.dumps({"offset": offset}))
-            handle.flush()
             if self.fsync:
-                os.fsync(handle.fileno())
+                fsync_file(handle)
+            else:
+                handle.flush()
         os.replace(tmp, path)
 
     def seek(self, consumer: str, offset: int) -> None:

@@ -13,7 +13,6 @@ Nothing received is silently dropped — but one client must not be able to fill
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
 from collections import Counter
@@ -21,6 +20,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from policecloud.platform.durable import fsync_file
 
 MAX_KEPT_CHARS = 200
 MAX_KEPT_FIELDS = 16
@@ -107,6 +108,5 @@ class Quarantine:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 with open(self.path, "a", encoding="utf-8") as out:
                     out.write("".join(line + "\n" for line in lines))
-                    out.flush()
-                    os.fsync(out.fileno())
+                    fsync_file(out)
             return Kept(len(lines) - (1 if over else 0), sum(over.values()))

@@ -30,6 +30,7 @@ import duckdb
 
 from policecloud.data.derived.events.tables import default_index_dir
 from policecloud.data.resolve.master import Master, MasterMissing, current_run, open_master
+from policecloud.platform.access.jurisdiction import JurisdictionScope
 from policecloud.platform.access.masking import MASKERS
 from policecloud.platform.sql import literal as quote
 
@@ -75,10 +76,7 @@ class Viewer:
 
     def scope_sql(self, column: str) -> str:
         """A SQL condition keeping rows whose ``column`` (a county code) lies in this viewer's jurisdiction."""
-        parts = [f"starts_with({column}, '{p}')" for p in self.prefixes]
-        if self.province_wide:
-            parts.append(f"{column} IS NULL")
-        return "(" + " OR ".join(parts) + ")" if parts else "false"
+        return JurisdictionScope(tuple(self.prefixes)).duckdb_sql(column, unknown_inside=self.province_wide)
 
     def covers(self, county: str | None) -> bool:
         if county is None:

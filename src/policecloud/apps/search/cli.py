@@ -101,7 +101,7 @@ def search_command(
     settings = settings_of(ctx)
     try:
         reason = parse_purpose(purpose)
-        scope = JurisdictionScope.of(jurisdiction).prefixes if jurisdiction else None
+        scope = JurisdictionScope.of(jurisdiction) if jurisdiction else None
         index = open_current(settings.data_dir / "search")
         tz = settings.timezone
         result = search(
@@ -109,7 +109,7 @@ def search_command(
             query,
             mode=mode,
             types=doc_type or (),
-            county_prefixes=scope,
+            county_prefixes=scope.index_terms() if scope else None,
             time_from=_aware(time_from, tz),
             time_to=_aware(time_to, tz),
             page=page,
@@ -127,7 +127,7 @@ def search_command(
         with make_sessionmaker(engine)() as session:
             ids = [h.id for h in result.hits]
             asked = {"q": query, "mode": result.mode, "types": doc_type or [], "jurisdiction": jurisdiction or []}
-            context = RequestContext.console(reason, JurisdictionScope.of(jurisdiction) if jurisdiction else None)
+            context = RequestContext.console(reason, scope)
             event = context.stamp(ev.PersonalDataRead("search", asked, ids, "ok" if ids else "not_found"))
             audit.append(session, event, context.actor)
             session.commit()

@@ -103,7 +103,7 @@ def search_route(
             q,
             mode=mode,
             types=doc_type or (),
-            county_prefixes=user.scope.prefixes,
+            county_prefixes=user.scope.index_terms(),
             county=county,
             time_from=start,
             time_to=end,

@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 
 from policecloud.data.warehouse import open_warehouse
+from policecloud.platform.durable import fsync_file
 
 LINK_COLUMNS = "record_key, table_name, record_id, source, role, entity_type, entity_id, method, score"
 CLAIM_COLUMNS = "entity_id, entity_type, property, value, source, seen"
@@ -50,8 +51,7 @@ def ensure_id_key(data_dir: Path) -> str:
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="ascii") as fh:
             fh.write(secrets.token_hex(32))
-            fh.flush()
-            os.fsync(fh.fileno())
+            fsync_file(fh)
         os.replace(temp, path)
     return path.read_text(encoding="ascii").strip()
 

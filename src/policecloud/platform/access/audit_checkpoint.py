@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from policecloud.platform.access import audit
 from policecloud.platform.access import events as ev
+from policecloud.platform.durable import fsync_file
 from policecloud.platform.store.engine import READ_SNAPSHOT
 from policecloud.platform.store.models import AuditEntry
 
@@ -176,8 +177,7 @@ def write(directory: Path, checkpoint: Checkpoint, public: VerifyKey) -> Path:
         temporary = directory / f".{target.name}.tmp"
         with open(temporary, "w", encoding="utf-8") as out:
             out.write(json.dumps(body, indent=2) + "\n")
-            out.flush()
-            os.fsync(out.fileno())
+            fsync_file(out)
         try:
             os.link(temporary, target)  # fails, unlike rename, if the target exists
         finally:

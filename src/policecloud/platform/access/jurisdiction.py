@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, false, or_
 
 from policecloud.platform.access.errors import invalid
+from policecloud.platform.sql import literal
 
 _CODE = re.compile(r"\d{6}|\d{9}")
 LEVELS = ("province", "prefecture", "county", "station")
@@ -82,8 +83,22 @@ class JurisdictionScope:
     def covers(self, code: str | None) -> bool:
         return bool(code) and any(code.startswith(p) for p in self.prefixes)
 
+    # The one definition (a code is inside when it starts with one of the prefixes), rendered for each engine.
     def clause(self, column: ColumnElement[Any] | Any) -> ColumnElement[bool]:
-        """A WHERE clause restricting ``column`` (a jurisdiction code column) to this scope."""
+        """A WHERE clause restricting ``column`` (a jurisdiction code column) to this scope (SQLAlchemy)."""
         if not self.prefixes:
             return false()
         return or_(*(column.startswith(p, autoescape=True) for p in self.prefixes))
+
+    def duckdb_sql(self, column: str, *, unknown_inside: bool = False) -> str:
+        """The same restriction as DuckDB SQL text on ``column``; ``unknown_inside``: rows without a code are
+        inside too (what a province-wide scope sees)."""
+        parts = [f"starts_with({column}, {literal(p)})" for p in self.prefixes]
+        if unknown_inside:
+            parts.append(f"{column} IS NULL")
+        return "(" + " OR ".join(parts) + ")" if parts else "false"
+
+    def index_terms(self) -> list[str]:
+        """The same restriction for the search index: terms of its ``jurisdiction`` field, which holds every
+        prefix (2, 4 and 6 digits) of a document's county code."""
+        return sorted(set(self.prefixes))

@@ -8,7 +8,8 @@ Python objects of a dossier or a trajectory) for its next allocations instead of
 
 ``MALLOC_ARENA_MAX`` in the environment does the same, but only if it is set before the process starts;
 ``mallopt(M_ARENA_MAX)`` works from inside, as long as it runs before a second thread allocates (glibc fixes the
-limit when it creates its first extra arena): ``serve`` calls it first thing.
+limit once more than eight arenas exist): ``serve`` calls it first thing. Under ``policecloud demo``, which builds
+the province in the same process before serving, the arenas the build made stay in use and are shared.
 """
 
 from __future__ import annotations

@@ -36,6 +36,19 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+
+def _first_of(modules: tuple[str, ...], name: str):
+    """``name`` from the first of ``modules`` that exists: the baseline may be a checkout of the old layout."""
+    import importlib
+
+    for module in modules:
+        try:
+            return getattr(importlib.import_module(module), name)
+        except ModuleNotFoundError:
+            continue
+    raise ModuleNotFoundError(f"none of {modules} defines {name}")
+
+
 HERE = Path(__file__).resolve().parent
 USERS_FILE = HERE / "load_search_users.py"
 PRODUCTION_ARGON2 = {
@@ -66,7 +79,9 @@ def fresh_copy(source: Path, workdir: Path) -> Path:
 
 def sample_queries(data_dir: Path, n: int) -> list[str]:
     sys.path.insert(0, str(HERE))
-    from policecloud.apps.search.documents import connect_sources
+    connect_sources = _first_of(
+        ("policecloud.apps.search.documents", "policecloud.search.documents"), "connect_sources"
+    )
     from search_latency import sample_queries as drawn
 
     with connect_sources(data_dir / "master", data_dir / "warehouse") as con:
@@ -109,7 +124,7 @@ def stats(prefix: Path, name: str) -> dict[str, float]:
 def audit_counts(engine, since_seq: int) -> tuple[int, dict[tuple[str, str], int]]:
     from sqlalchemy import func, select
 
-    from policecloud.platform.store.models import AuditEntry
+    AuditEntry = _first_of(("policecloud.platform.store.models", "policecloud.store.models"), "AuditEntry")
 
     with engine.connect() as con:
         head = con.execute(select(func.max(AuditEntry.seq))).scalar() or 0
@@ -130,7 +145,7 @@ def warm_up(url: str, token: str, queries: list[str]) -> None:
 
 
 def run(args: argparse.Namespace) -> dict:
-    from policecloud.apps.alerts.testing import ServerProcess
+    ServerProcess = _first_of(("policecloud.apps.alerts.testing", "policecloud.alerts.testing"), "ServerProcess")
 
     workdir = Path(tempfile.mkdtemp(prefix="load-search-"))
     data_dir = fresh_copy(args.data_dir, workdir)

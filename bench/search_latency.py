@@ -33,7 +33,10 @@ def percentiles(values: list[float]) -> dict[str, float]:
 
 def sample_queries(con, rng: random.Random, n: int) -> dict[str, list[str]]:
     """Queries of each kind, from what the index holds (master statements and warehouse narratives)."""
-    from policecloud.apps.search.documents import relations
+    try:
+        from policecloud.apps.search.documents import relations
+    except ModuleNotFoundError:  # a baseline checkout of the layout before issue 14
+        from policecloud.search.documents import relations
 
     have = relations(con)
     out: dict[str, list[str]] = {}

@@ -98,3 +98,19 @@ def test_security_settings_come_from_the_environment():
 def test_serve_is_a_command():
     result = CliRunner().invoke(app, ["serve", "--help"])
     assert result.exit_code == 0 and "/docs" in result.output
+
+
+def test_every_audited_user_and_audit_command_takes_its_actor_and_client_from_the_cli_context(run, monkeypatch):
+    monkeypatch.setattr("policecloud.platform.access.context._login", lambda: "operator7")
+    assert run("user", "add", "li.ming", "-j", "420111", "-r", "investigator", "--password-stdin",
+               stdin=PASSWORD).exit_code == 0  # fmt: skip
+    assert run("user", "grant", "li.ming", "420112", "--reason", "case A4201112026110001 needs it").exit_code == 0
+    assert run("user", "revoke", "li.ming", "420112", "--reason", "the case is closed now").exit_code == 0
+    assert run("user", "reset-mfa", "li.ming").exit_code == 0
+    assert run("user", "disable", "li.ming").exit_code == 0
+    assert run("audit", "verify").exit_code == 0
+    with sqlite3.connect(run.db) as con:
+        rows = con.execute("SELECT event, actor, client FROM audit_log ORDER BY seq").fetchall()
+    assert len(rows) >= 6
+    assert {(actor, client) for _, actor, client in rows} == {("cli:operator7", "local")}
+    assert rows[-1][0] == "audit.verify"

@@ -65,3 +65,12 @@ def test_one_jurisdiction_definition_rendered_for_each_engine(duck):
     assert sql.count("LIKE") == 2
     # The search index: the prefixes as terms of its jurisdiction field
     assert scope.index_terms() == ["420111", "4202"]
+
+
+def test_with_purpose_keeps_the_caller_and_changes_only_the_purpose():
+    console = RequestContext.console(None, login="importer")
+    assert (console.user, console.client, console.via) == ("cli:importer", "local", "cli")
+    for_entry = console.with_purpose(parse_purpose("case:A4201112026110001"))
+    assert for_entry.actor == console.actor and for_entry.roles == console.roles and for_entry.scope == console.scope
+    assert for_entry.stamp(ev.RecordDeleted("persons", 1)).purpose == {"kind": "case", "text": "A4201112026110001"}
+    assert console.purpose is None  # the command's own context is unchanged

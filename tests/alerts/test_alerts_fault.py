@@ -22,7 +22,7 @@ from policecloud.apps.alerts.processor import AlertProcessor, resume_offset
 from policecloud.apps.alerts.replay import FeedClient, FeedError
 from policecloud.apps.alerts.rules import RuleSet
 from policecloud.apps.alerts.testing import ServerProcess
-from policecloud.platform.access import audit
+from policecloud.platform.access.context import RequestContext
 from policecloud.platform.store import make_engine, upgrade
 
 BATCH = 250
@@ -39,7 +39,9 @@ def _processed(engine) -> int:
 
 def _prepare(engine, province: Path) -> None:
     with Session(engine) as session:
-        import_entries(session, sources.hotlist_entries(province / "sources"), audit.Actor("cli:test"), "420000")
+        import_entries(
+            session, sources.hotlist_entries(province / "sources"), RequestContext.console(None, login="test"), "420000"
+        )
         for device in sources.devices(province / "sources"):
             session.merge(MapDevice(**device))
         session.commit()

@@ -4,6 +4,7 @@ hotlists (as in production); only this test reads the truth, to know what should
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 from alerts_support import PURPOSE
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 from policecloud.apps.alerts import sources
 from policecloud.apps.alerts.cli import import_entries
 from policecloud.apps.alerts.replay import replay
-from policecloud.platform.access import audit
+from policecloud.platform.access.context import RequestContext
 
 
 class InProcessFeed:
@@ -31,7 +32,9 @@ class InProcessFeed:
 def test_replaying_a_day_alerts_the_stolen_vehicle_and_every_fugitive_and_nothing_else(platform, tiny):
     seen, day = planted(tiny)
     with Session(platform.engine) as session:
-        assert import_entries(session, sources.hotlist_entries(tiny / "sources"), audit.Actor("cli:test"), "420000")
+        assert import_entries(
+            session, sources.hotlist_entries(tiny / "sources"), RequestContext.console(None, login="test"), "420000"
+        )
         session.commit()
     client = InProcessFeed(platform, platform.user("gateway", ["feed"], "420000"))
     client.request("PUT", "/api/map/devices", {"devices": sources.devices(tiny / "sources")})
@@ -51,8 +54,8 @@ def test_replaying_a_day_alerts_the_stolen_vehicle_and_every_fugitive_and_nothin
 def test_importing_the_hotlists_twice_adds_nothing(platform, tiny):
     entries = sources.hotlist_entries(tiny / "sources")
     with Session(platform.engine) as session:
-        assert import_entries(session, entries, audit.Actor("cli:test"), "420000") == len(entries)
-        assert import_entries(session, entries, audit.Actor("cli:test"), "420000") == 0
+        assert import_entries(session, entries, RequestContext.console(None, login="test"), "420000") == len(entries)
+        assert import_entries(session, entries, RequestContext.console(None, login="test"), "420000") == 0
         session.commit()
     assert len(platform.audit_events("watchlist.add")) == len(entries)
 
@@ -71,3 +74,21 @@ def test_a_wanted_persons_registered_vehicles_are_watched_once(tiny):
         }
     assert registered and registered <= set(plates)
     assert len(plates) == len(set(plates))  # a plate both hotlisted and registered is watched once
+
+
+def test_the_hotlist_import_audits_through_its_context_each_entry_with_its_own_purpose(platform, tiny):
+    from sqlalchemy import select
+
+    from policecloud.platform.store.models import AuditEntry
+
+    entries = sources.hotlist_entries(tiny / "sources")
+    context = RequestContext.console(None, login="importer")
+    with Session(platform.engine) as session:
+        assert import_entries(session, entries, context, "420000") == len(entries)
+        session.commit()
+        rows = list(session.execute(select(AuditEntry).where(AuditEntry.event == "watchlist.add")).scalars())
+    assert {(r.actor, r.client) for r in rows} == {("cli:importer", "local")}
+    purposes = [json.loads(r.payload)["purpose"] for r in rows]
+    assert purposes == [
+        {"kind": "justification", "text": f"imported from the source hotlist ({e['reference']})"} for e in entries
+    ]

@@ -18,7 +18,7 @@ from policecloud.apps.alerts.replay_plan import (
     planned_events,
     watched_identifiers,
 )
-from policecloud.platform.access import audit
+from policecloud.platform.access.context import RequestContext
 
 MINUTE = timedelta(minutes=1).total_seconds()
 
@@ -48,7 +48,9 @@ def test_the_demo_replay_raises_an_alert_within_its_first_minute(platform, tiny)
     assert plan.days == tuple(d for d in sources.days(tiny / "sources") if d >= day)  # the days after follow
 
     with Session(platform.engine) as session:
-        import_entries(session, sources.hotlist_entries(tiny / "sources"), audit.Actor("cli:test"), "420000")
+        import_entries(
+            session, sources.hotlist_entries(tiny / "sources"), RequestContext.console(None, login="test"), "420000"
+        )
         session.commit()
     feed = InProcessFeed(platform, platform.user("gateway", ["feed"], "420000"))
     feed.request("PUT", "/api/map/devices", {"devices": sources.devices(tiny / "sources")})

@@ -1,5 +1,6 @@
 """``policecloud replay`` (stream a synthetic day into a running server) and ``policecloud watchlist import``
-(load the sources' hotlists into the watchlists, directly in the store, audited as ``cli:<login>``)."""
+(load the sources' hotlists into the watchlists, directly in the store, audited through the CLI's request
+context: ``cli:<login>`` at ``local``)."""
 
 from __future__ import annotations
 
@@ -15,8 +16,9 @@ from policecloud.apps.alerts import events as aev
 from policecloud.apps.alerts import sources, watchlists
 from policecloud.apps.alerts.models import WatchlistEntry
 from policecloud.apps.alerts.replay import FeedClient, FeedError, replay
-from policecloud.platform.access import audit
-from policecloud.platform.access.cli import cli_actor
+from policecloud.platform.access.cli import cli_context
+from policecloud.platform.access.context import RequestContext
+from policecloud.platform.access.purpose import Purpose
 from policecloud.platform.clikit import console, fail, settings_of
 
 watchlist_app = typer.Typer(help="Watchlists (布控名单): import the hotlists of a source directory.")
@@ -94,14 +96,17 @@ def import_command(
     engine = make_engine(settings.operational_database_url)
     upgrade(engine)
     with make_sessionmaker(engine)() as session:
-        added = import_entries(session, sources.hotlist_entries(_sources(province)), cli_actor(), jurisdiction)
+        added = import_entries(session, sources.hotlist_entries(_sources(province)), cli_context(), jurisdiction)
         session.commit()
     engine.dispose()
     console.print(f"布控条目 / watchlist entries added: {added}")
 
 
-def import_entries(session, entries: list[dict], actor: audit.Actor, jurisdiction: str) -> int:
-    """Add the entries not yet present (same kind, value and reference); returns how many were added."""
+def import_entries(session, entries: list[dict], context: RequestContext, jurisdiction: str) -> int:
+    """Add the entries not yet present (same kind, value and reference); returns how many were added.
+
+    Each entry's audit event is written through ``context`` (its actor and client) for that entry's own purpose,
+    ``context.with_purpose(...)``: the import is one command, but every entry has its source reference."""
     now = datetime.now(UTC)
     added = 0
     for item in entries:
@@ -122,13 +127,14 @@ def import_entries(session, entries: list[dict], actor: audit.Actor, jurisdictio
             value=value,
             reason=item["reason"][:200],
             reference=item["reference"],
-            owner=actor.name,
+            owner=context.user,
             jurisdiction_code=jurisdiction,
             valid_from=item["valid_from"],
             valid_until=None,
             now=now,
         )
-        audit.append(
+        purpose = Purpose("justification", f"imported from the source hotlist ({item['reference']})")
+        context.with_purpose(purpose).record(
             session,
             aev.WatchlistEntryAdded(
                 entry.id,
@@ -138,10 +144,7 @@ def import_entries(session, entries: list[dict], actor: audit.Actor, jurisdictio
                 jurisdiction,
                 entry.valid_from.isoformat(),
                 None,
-                # each entry's own reason: the import is one command, but every entry has its source reference
-                purpose={"kind": "justification", "text": f"imported from the source hotlist ({item['reference']})"},
             ),
-            actor,
             now,
         )
         added += 1

@@ -16,8 +16,9 @@ from policecloud.apps.alerts import sources
 from policecloud.apps.alerts.cli import import_entries
 from policecloud.apps.alerts.replay import FeedClient, replay
 from policecloud.apps.alerts.replay_plan import plan_replay, planned_events
-from policecloud.platform.access import accounts, audit
+from policecloud.platform.access import accounts
 from policecloud.platform.access.auth import token_digest
+from policecloud.platform.access.context import RequestContext
 from policecloud.platform.access.credentials import random_password
 from policecloud.platform.config import Settings
 
@@ -32,10 +33,11 @@ def prepare(settings: Settings, province: Path) -> str:
 
     engine = make_engine(settings.operational_database_url)
     upgrade(engine)
-    actor = audit.Actor("cli:demo", "local")
+    context = RequestContext.console(None, login="demo")  # cli:demo at local
+    actor = context.actor
     try:
         with make_sessionmaker(engine)() as session:
-            import_entries(session, sources.hotlist_entries(province / "sources"), actor, "420000")
+            import_entries(session, sources.hotlist_entries(province / "sources"), context, "420000")
             user = accounts.find_user(session, FEED_USER)
             if user is None:  # a machine account: it signs in with session tokens, never with this password
                 user, _ = accounts.create_user(

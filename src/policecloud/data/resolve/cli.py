@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from policecloud.platform.access.cli import cli_actor, cli_store
+from policecloud.platform.access.cli import cli_context, cli_store
 from policecloud.platform.clikit import console, fail, rich_table, settings_of
 from policecloud.platform.config import Settings
 
@@ -134,7 +134,7 @@ def judge(
 
     with cli_store(settings_of(ctx)) as session:
         try:
-            judgement = record(session, cli_actor(), left, right, verdict, reason)
+            judgement = record(session, cli_context().actor, left, right, verdict, reason)
         except JudgementError as exc:
             raise fail(str(exc)) from None
         console.print(f"judgement {judgement.id} recorded; run `policecloud resolve` to apply it")
@@ -147,7 +147,7 @@ def undo(ctx: typer.Context, judgement_id: Annotated[int, typer.Argument(help="J
 
     with cli_store(settings_of(ctx)) as session:
         try:
-            retract(session, cli_actor(), judgement_id)
+            retract(session, cli_context().actor, judgement_id)
         except JudgementError as exc:
             raise fail(str(exc)) from None
         console.print(f"judgement {judgement_id} retracted; run `policecloud resolve` to apply it")

@@ -17,7 +17,7 @@ from typing import Annotated
 import typer
 from sqlalchemy.orm import Session
 
-from policecloud.platform.access import accounts, audit, audit_checkpoint
+from policecloud.platform.access import accounts, audit_checkpoint
 from policecloud.platform.access import events as ev
 from policecloud.platform.access.context import RequestContext
 from policecloud.platform.access.errors import AccessError
@@ -38,9 +38,11 @@ def register(app: typer.Typer) -> None:
     app.add_typer(audit_app, name="audit")
 
 
-def cli_actor() -> audit.Actor:
-    """The operator at the console, as every command's audit entries name them."""
-    return RequestContext.console(None).actor
+def cli_context() -> RequestContext:
+    """The request context of a CLI command: the operator at the console (``cli:<login>``, client ``local``),
+    built in one place for every audited command; its entries are written through it (``record``, or its
+    ``actor`` where a service function appends them)."""
+    return RequestContext.console(None)
 
 
 @contextmanager
@@ -103,7 +105,7 @@ def add_user(
         user, enrollment = accounts.create_user(
             session,
             settings,
-            cli_actor(),
+            cli_context().actor,
             username=username,
             password=password,
             jurisdiction=jurisdiction,
@@ -158,7 +160,7 @@ def list_users(ctx: typer.Context) -> None:
 def disable_user(ctx: typer.Context, username: Annotated[str, typer.Argument(help="Login name.")]) -> None:
     """Disable a user; their sessions stop working at the next request."""
     with cli_store(settings_of(ctx)) as session:
-        accounts.disable_user(session, cli_actor(), accounts.get_user(session, username))
+        accounts.disable_user(session, cli_context().actor, accounts.get_user(session, username))
         session.commit()
         console.print(f"disabled {username}")
 
@@ -169,7 +171,9 @@ def reset_mfa(ctx: typer.Context, username: Annotated[str, typer.Argument(help="
     from datetime import UTC, datetime
 
     with cli_store(settings_of(ctx)) as session:
-        ended = accounts.reset_mfa(session, cli_actor(), accounts.get_user(session, username), datetime.now(UTC))
+        ended = accounts.reset_mfa(
+            session, cli_context().actor, accounts.get_user(session, username), datetime.now(UTC)
+        )
         session.commit()
         console.print(
             f"second factor of {username} cleared, {ended} session(s) ended; the user enrols a new one at next "
@@ -193,7 +197,7 @@ def grant(
     with cli_store(settings_of(ctx)) as session:
         user = accounts.get_user(session, username)
         granted = accounts.grant_jurisdiction(
-            session, cli_actor(), user, code, reason, now=datetime.now(UTC), days=days
+            session, cli_context().actor, user, code, reason, now=datetime.now(UTC), days=days
         )
         session.commit()
         console.print(f"granted {granted.code} to {username} until {granted.valid_until.isoformat()} (inclusive)")
@@ -211,7 +215,7 @@ def revoke(
 
     with cli_store(settings_of(ctx)) as session:
         user = accounts.get_user(session, username)
-        accounts.revoke_jurisdiction(session, cli_actor(), user, code, reason, now=datetime.now(UTC))
+        accounts.revoke_jurisdiction(session, cli_context().actor, user, code, reason, now=datetime.now(UTC))
         session.commit()
         console.print(f"revoked {code} from {username}")
 
@@ -284,7 +288,7 @@ def verify(
         report = audit_checkpoint.check(session, directory, trusted, anchors=anchors)
         session.rollback()  # end the read (and, on SQLite, the lock) before writing
         if report.ok:
-            audit.append(session, ev.AuditVerified(True, report.chain.entries, None), cli_actor())
+            cli_context().record(session, ev.AuditVerified(True, report.chain.entries, None))
             session.commit()
     _print_check(report)
     if not report.ok:
@@ -335,7 +339,9 @@ def checkpoint(
         for problem in report.problems:  # other files' trouble is for verify to report; the chain is sound
             console.print(f"[yellow]warning:[/] {problem}")
         try:
-            made = audit_checkpoint.take(session, signing, directory, report.chain, cli_actor(), datetime.now(UTC))
+            made = audit_checkpoint.take(
+                session, signing, directory, report.chain, cli_context().actor, datetime.now(UTC)
+            )
         except audit_checkpoint.CheckpointError as exc:
             raise fail(str(exc)) from None
         session.commit()

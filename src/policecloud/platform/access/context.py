@@ -11,7 +11,11 @@ from __future__ import annotations
 import dataclasses
 import getpass
 from dataclasses import dataclass
+from datetime import datetime
 
+from sqlalchemy.orm import Session
+
+from policecloud.platform.access import audit
 from policecloud.platform.access.audit import Actor
 from policecloud.platform.access.events import AuditEvent
 from policecloud.platform.access.jurisdiction import JurisdictionScope
@@ -36,9 +40,17 @@ class RequestContext:
         return cls(principal.username, principal.roles, principal.scope, purpose, client, via)
 
     @classmethod
-    def console(cls, purpose: Purpose | None, scope: JurisdictionScope | None = None) -> RequestContext:
-        """The operator at the console (a CLI command): the login name, the machine itself."""
-        return cls(f"cli:{_login()}", frozenset({"operator"}), scope, purpose, "local", "cli")
+    def console(
+        cls, purpose: Purpose | None, scope: JurisdictionScope | None = None, *, login: str | None = None
+    ) -> RequestContext:
+        """The operator at the console (a CLI command): the login name (``login`` names another, e.g. the
+        demo's or a test's), the machine itself."""
+        return cls(f"cli:{login or _login()}", frozenset({"operator"}), scope, purpose, "local", "cli")
+
+    def with_purpose(self, purpose: Purpose | None) -> RequestContext:
+        """The same caller for another purpose: one command acting for several (e.g. an import whose every
+        entry carries its own source reference)."""
+        return dataclasses.replace(self, purpose=purpose)
 
     @property
     def actor(self) -> Actor:
@@ -51,6 +63,11 @@ class RequestContext:
         if getattr(event, "purpose"):  # noqa: B009  (a dataclass field, not every event has it)
             raise ValueError(f"{event.name}: the purpose comes from the request context, not from the event")
         return dataclasses.replace(event, purpose=self.purpose.as_dict() if self.purpose else {})
+
+    def record(self, session: Session, event: AuditEvent, now: datetime | None = None) -> int:
+        """Append ``event`` to the audit log, stamped with the context's purpose, as the context's actor (its user
+        and client); returns its sequence number."""
+        return audit.append(session, self.stamp(event), self.actor, now)
 
 
 def _login() -> str:

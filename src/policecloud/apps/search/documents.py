@@ -46,16 +46,15 @@ def relations(con: duckdb.DuckDBPyConnection) -> set[str]:
 
 def resolve_master_dir(master_dir: Path) -> Path:
     """A run directory (holding ``entities.parquet``), given it or the master root (holding ``current.json``)."""
-    import json
-
-    from policecloud.data.resolve.master import MasterMissing
+    from policecloud.data.resolve.master import MasterMissing, run_versions
 
     master_dir = Path(master_dir)
     if (master_dir / "entities.parquet").exists():
         return master_dir
-    pointer = master_dir / "current.json"
-    if pointer.exists():  # the layout of policecloud.data.resolve.master: runs/<run>/, current.json = {"run": …}
-        return master_dir / "runs" / json.loads(pointer.read_text(encoding="utf-8"))["run"]
+    runs = run_versions(master_dir)  # the layout of policecloud.data.resolve.master: runs/<run>/, current.json
+    run = runs.live_name(strict=True)
+    if run is not None:
+        return runs.home / run
     raise MasterMissing(master_dir.parent)
 
 

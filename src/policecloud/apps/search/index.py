@@ -33,7 +33,7 @@ import tantivy
 
 from policecloud.apps.search import documents
 from policecloud.apps.search.fields import SCHEMA_VERSION, build_schema, to_document
-from policecloud.platform.durable import file_lock, fsync_and_replace, write_json_atomic
+from policecloud.platform.durable import VersionedDir, file_lock, fsync_and_replace, write_json_atomic
 from policecloud.platform.sql import literal as _q
 
 POINTER = "current.json"
@@ -105,18 +105,17 @@ def _mtime(path: Path | None) -> float | None:
 
 
 # --- the pointer -----------------------------------------------------------------------------------------
+def _versions(root: Path) -> VersionedDir:
+    return VersionedDir(Path(root), key="version", prefix="v", pointer_name=POINTER)
+
+
 def current_version(root: Path) -> Path | None:
-    try:
-        name = json.loads((root / POINTER).read_text(encoding="utf-8"))["version"]
-    except (FileNotFoundError, json.JSONDecodeError, KeyError):
-        return None
-    path = root / name
-    return path if path.is_dir() else None
+    return _versions(root).live()
 
 
 def switch(root: Path, version: Path) -> None:
     """Point ``current`` at ``version`` atomically (temporary file, fsync, rename)."""
-    write_json_atomic(root / POINTER, {"version": version.name})
+    _versions(root).publish(version)
 
 
 def open_current(root: Path) -> SearchIndex:
@@ -132,24 +131,16 @@ def open_current(root: Path) -> SearchIndex:
     raise IndexMissing(root)
 
 
-def _remove_old(root: Path, keep: Path) -> None:
+def _remove_old(root: Path) -> None:
+    """Remove the versions the live one replaced and any build's leftover work directories."""
+    _versions(root).prune()
     for path in root.iterdir():
-        if path.is_dir() and path != keep and (path.name.startswith("v") or path.name.startswith("work-")):
+        if path.is_dir() and path.name.startswith("work-"):
             shutil.rmtree(path, ignore_errors=True)
 
 
 def _locked(root: Path) -> AbstractContextManager[None]:
     return file_lock(root / ".lock")
-
-
-def _new_version(root: Path) -> Path:
-    stamp = datetime.now(UTC).strftime("v%Y%m%dT%H%M%S%f")
-    path = root / stamp
-    n = 1
-    while path.exists():
-        path = root / f"{stamp}-{n}"
-        n += 1
-    return path
 
 
 # --- building and updating -------------------------------------------------------------------------------
@@ -192,7 +183,7 @@ def build_index(
     """Build a new version from the master data (``None``: texts only) and the warehouse, then switch to it."""
     started = time.perf_counter()
     with _locked(root):
-        version = _new_version(root)
+        version = _versions(root).new_version()
         work = root / f"work-{version.name}"
         try:
             with documents.connect_sources(master_dir, warehouse_dir) as con:
@@ -224,7 +215,7 @@ def build_index(
             raise
         finally:
             shutil.rmtree(work, ignore_errors=True)
-        _remove_old(root, version)
+        _remove_old(root)
     return BuildReport(version.name, "full", added, 0, added, time.perf_counter() - started)
 
 

@@ -20,7 +20,15 @@ from typing import Any
 
 import duckdb
 
-from policecloud.data.resolve.master import attach_views, current_run, parquet_path, publish, runs_dir
+from policecloud.data.resolve.master import (
+    attach_views,
+    current_run,
+    master_root,
+    parquet_path,
+    publish,
+    run_versions,
+    runs_dir,
+)
 from policecloud.data.resolve.records import ensure_id_key, prepare_batches, use_id_key
 from policecloud.data.warehouse import open_warehouse
 from policecloud.platform.durable import fsync_and_replace, write_json_atomic
@@ -101,8 +109,8 @@ def _pick_run(data_dir: Path, fingerprint: str, restart: bool) -> tuple[Path, di
         if state and state.get("inputs") == fingerprint and not restart:
             return run_dir, state
         shutil.rmtree(run_dir, ignore_errors=True)
-    run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    run_dir = root / run_id
+    run_dir = run_versions(master_root(data_dir)).new_version("%Y%m%dT%H%M%S%fZ")
+    run_id = run_dir.name
     run_dir.mkdir()
     state = {"run": run_id, "inputs": fingerprint, "started": datetime.now(UTC).isoformat(), "done": {}}
     _write_state(run_dir, state)

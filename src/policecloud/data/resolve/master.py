@@ -7,14 +7,12 @@ one complete run. Source records are never modified: master data is derived and 
 
 from __future__ import annotations
 
-import json
-import shutil
 from pathlib import Path
 
 import duckdb
 
 from policecloud.data.warehouse import open_warehouse
-from policecloud.platform.durable import write_json_atomic
+from policecloud.platform.durable import VersionedDir
 from policecloud.platform.sql import ident, literal
 
 # The master tables a finished run holds (see docs/master-data.md).
@@ -39,21 +37,22 @@ def runs_dir(data_dir: Path) -> Path:
     return master_root(data_dir) / "runs"
 
 
+def run_versions(master_dir: Path) -> VersionedDir:
+    """The runs (``<master_dir>/runs/<run_id>/``) and the pointer ``<master_dir>/current.json`` = ``{"run": …}``."""
+    master_dir = Path(master_dir)
+    return VersionedDir(master_dir, key="run", versions_dir=master_dir / "runs")
+
+
 def current_run(data_dir: Path) -> str | None:
-    pointer = master_root(data_dir) / "current.json"
-    try:
-        return json.loads(pointer.read_text(encoding="utf-8"))["run"]
-    except FileNotFoundError:
-        return None
+    """The published run's id; None before the first run. A corrupt pointer raises ``PointerCorrupt``."""
+    return run_versions(master_root(data_dir)).live_name(strict=True)
 
 
 def publish(data_dir: Path, run_id: str, keep: int = 2) -> None:
     """Make ``run_id`` the current master data atomically, then drop older finished runs beyond ``keep``."""
-    root = master_root(data_dir)
-    write_json_atomic(root / "current.json", {"run": run_id})
-    finished = sorted(p for p in runs_dir(data_dir).iterdir() if (p / "FINISHED").exists() and p.name != run_id)
-    for old in finished[: max(0, len(finished) - (keep - 1))]:
-        shutil.rmtree(old, ignore_errors=True)
+    runs = run_versions(master_root(data_dir))
+    runs.publish(run_id)
+    runs.prune(keep_newest=max(0, keep - 1), only=lambda p: (p / "FINISHED").exists())
 
 
 def parquet_path(run_dir: Path, name: str) -> Path:

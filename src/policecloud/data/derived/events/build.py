@@ -44,6 +44,7 @@ from policecloud.data.derived.events.tables import (
     publish,
     quote,
     read_manifest,
+    versions,
 )
 from policecloud.data.model.vectorized import connect
 from policecloud.data.warehouse import BatchInfo, WarehouseError, open_warehouse
@@ -116,7 +117,7 @@ def build_event_index(
             live, manifest = None, None
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
         if manifest is None or live is None:
-            live = index_dir / f"v{stamp}-{secrets.token_hex(3)}"
+            live = versions(index_dir).new_version(f"%Y%m%dT%H%M%S-{secrets.token_hex(3)}")
             live.mkdir(parents=True)
             manifest = new_manifest(live.name, warehouse_dir, options.timezone, options.row_group_size)
         report = BuildReport(version=live.name, rebuilt=not manifest["builds"])
@@ -161,9 +162,7 @@ def _clean(index_dir: Path) -> None:
     """Remove what an interrupted build left: scratch files, unpublished versions, unlisted files."""
     shutil.rmtree(index_dir / "_tmp", ignore_errors=True)
     live = current_version(index_dir)
-    for version in index_dir.glob("v*"):
-        if version.is_dir() and version != live:
-            shutil.rmtree(version, ignore_errors=True)
+    versions(index_dir).prune()
     if live is not None:
         manifest = read_manifest(live)
         listed = {f["path"] for entry in manifest["tables"].values() for f in entry["files"]}

@@ -34,6 +34,7 @@ from policecloud.data.derived.events.tables import (
     ALL_TIME,
     EVENT_TABLES,
     NO_MONTH,
+    POINTER,
     EventTable,
     bucket_of,
     current_version,
@@ -149,7 +150,7 @@ class EventIndex:
 
     def _current(self) -> _State:
         """The live version and its manifest, re-read when the pointer or the manifest changed."""
-        stamp = (_mtime(self.index_dir / "current.json"),)
+        stamp = (_mtime(self.index_dir / POINTER),)
         state = self._state
         if state is not None and state.version_dir is not None:
             stamp += (_mtime(state.version_dir / "manifest.json"),)
@@ -157,7 +158,7 @@ class EventIndex:
             return state
         version_dir = current_version(self.index_dir)
         manifest = read_manifest(version_dir) if version_dir else None
-        stamp = (_mtime(self.index_dir / "current.json"),)
+        stamp = (_mtime(self.index_dir / POINTER),)
         if version_dir is not None:
             stamp += (_mtime(version_dir / "manifest.json"),)
         self._state = _State(version_dir, manifest, stamp)

@@ -20,7 +20,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import shutil
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -28,7 +27,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from policecloud.platform.durable import file_lock, write_json_atomic
+from policecloud.platform.durable import VersionedDir, file_lock
 from policecloud.platform.sql import literal as quote
 
 FORMAT = 1
@@ -122,15 +121,15 @@ def places_sql(root: Path, files: Sequence[str], seq: Mapping[str, int]) -> str:
 
 
 # --- versions and the manifest ----------------------------------------------------------------------------
+def versions(index_dir: Path) -> VersionedDir:
+    """The index's versions (``v…`` directories) and its pointer ``current.json`` = ``{"version": …}``."""
+    return VersionedDir(Path(index_dir), key="version", prefix="v", pointer_name=POINTER)
+
+
 def current_version(index_dir: Path) -> Path | None:
     """The live version directory, or None when no index was ever published."""
-    try:
-        with open(index_dir / POINTER, encoding="utf-8") as handle:
-            version = json.load(handle)["version"]
-    except (FileNotFoundError, json.JSONDecodeError, KeyError):
-        return None
-    path = index_dir / version
-    return path if (path / MANIFEST).exists() else None
+    path = versions(index_dir).live()
+    return path if path is not None and (path / MANIFEST).exists() else None
 
 
 def read_manifest(version_dir: Path) -> dict[str, Any]:
@@ -154,10 +153,9 @@ def new_manifest(version: str, warehouse_dir: Path, timezone: str, row_group_siz
 
 def publish(index_dir: Path, version_dir: Path) -> None:
     """Make ``version_dir`` the live version (one atomic rename), then delete the versions it replaces."""
-    write_json_atomic(index_dir / POINTER, {"version": version_dir.name})
-    for old in index_dir.glob("v*"):
-        if old.is_dir() and old.name != version_dir.name:
-            shutil.rmtree(old, ignore_errors=True)
+    store = versions(index_dir)
+    store.publish(version_dir)
+    store.prune()
 
 
 def builder_lock(index_dir: Path) -> AbstractContextManager[None]:

@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from cdp import Browser, chromium_path, ci
 from sqlalchemy.orm import Session
 
 from policecloud.apps.alerts import watchlists
@@ -18,19 +17,6 @@ from policecloud.apps.alerts.testing import ServerProcess
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PLATE = "鄂A7E2K9"
-
-
-@pytest.fixture
-def browser():
-    executable = chromium_path()
-    if executable is None:
-        message = "chromium is not installed (apt-get install -y chromium; .ci/chromium.sh)"
-        if ci():
-            pytest.fail(f"the end-to-end test cannot run in CI: {message}")
-        pytest.skip(message)
-    running = Browser(executable)
-    yield running
-    running.close()
 
 
 @pytest.fixture

@@ -6,22 +6,8 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 import pytest
-from cdp import Browser, chromium_path, ci
 
 from policecloud.apps.alerts.testing import ServerProcess
-
-
-@pytest.fixture
-def browser():
-    executable = chromium_path()
-    if executable is None:
-        message = "chromium is not installed (apt-get install -y chromium; .ci/chromium.sh)"
-        if ci():
-            pytest.fail(f"the end-to-end test cannot run in CI: {message}")
-        pytest.skip(message)
-    running = Browser(executable)
-    yield running
-    running.close()
 
 
 @pytest.fixture

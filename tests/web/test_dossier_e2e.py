@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from cdp import Browser, chromium_path, ci
+from cdp import Browser
 from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "dossier"))  # the dossier tests' province
@@ -29,19 +29,6 @@ PURPOSE = "case:A4201112026110001"
 FRAMES = "new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(() => done(true))))"
 # moves the time slider (in a function: a top-level const would clash with the next evaluation's)
 SLIDE = "(s => {{ s.value = {to}; s.dispatchEvent(new Event('input')); }})(document.querySelector('#slider'))"
-
-
-@pytest.fixture
-def browser():
-    executable = chromium_path()
-    if executable is None:
-        message = "chromium is not installed (apt-get install -y chromium; .ci/chromium.sh)"
-        if ci():
-            pytest.fail(f"the end-to-end test cannot run in CI: {message}")
-        pytest.skip(message)
-    running = Browser(executable)
-    yield running
-    running.close()
 
 
 @pytest.fixture

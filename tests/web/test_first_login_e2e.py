@@ -9,7 +9,7 @@ import re
 from datetime import UTC, datetime
 
 import pytest
-from cdp import Browser, chromium_path, ci
+from cdp import Browser
 from sqlalchemy.orm import Session
 
 from policecloud.apps.alerts.testing import ServerProcess
@@ -19,19 +19,6 @@ from policecloud.platform.access.credentials import totp_now
 INITIAL = "initial password 1"
 CHOSEN = "my own password 77"
 PURPOSE = "case:A4201112026110001"
-
-
-@pytest.fixture
-def browser():
-    executable = chromium_path()
-    if executable is None:
-        message = "chromium is not installed (apt-get install -y chromium; .ci/chromium.sh)"
-        if ci():
-            pytest.fail(f"the end-to-end test cannot run in CI: {message}")
-        pytest.skip(message)
-    running = Browser(executable)
-    yield running
-    running.close()
 
 
 @pytest.fixture

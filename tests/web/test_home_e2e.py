@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from cdp import Browser, chromium_path, ci
+from cdp import Browser
 from sqlalchemy.orm import Session
 
 from policecloud.apps.alerts.testing import ServerProcess
@@ -20,19 +20,6 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PASSWORD = "correct horse 42"
 PURPOSE = "case:A4201112026110001"
 TILES = "[...document.querySelectorAll('#tiles .tile')]"
-
-
-@pytest.fixture
-def browser():
-    executable = chromium_path()
-    if executable is None:
-        message = "chromium is not installed (apt-get install -y chromium; .ci/chromium.sh)"
-        if ci():
-            pytest.fail(f"the end-to-end test cannot run in CI: {message}")
-        pytest.skip(message)
-    running = Browser(executable)
-    yield running
-    running.close()
 
 
 @pytest.fixture

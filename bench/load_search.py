@@ -136,12 +136,19 @@ def audit_counts(engine, since_seq: int) -> tuple[int, dict[tuple[str, str], int
     return head, {(actor, event): n for actor, event, n in rows}
 
 
-def warm_up(url: str, token: str, queries: list[str]) -> None:
-    for q in queries[:30]:
+def warm_up(url: str, token: str, queries: list[str], clients: int = 8) -> None:
+    """Searches from ``clients`` threads at once before measuring: a server's pool threads, their store
+    connections and the index's searchers are made by its first concurrent requests, not by steady use."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def search_once(q: str) -> None:
         query = urllib.parse.urlencode({"q": q, "purpose": "case:A4201112026110001"})
         request = urllib.request.Request(f"{url}/api/search?{query}", headers={"Authorization": f"Bearer {token}"})
         with urllib.request.urlopen(request, timeout=30) as response:
             response.read()
+
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(search_once, queries[: 30 * clients]))
 
 
 def run(args: argparse.Namespace) -> dict:

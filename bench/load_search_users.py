@@ -44,6 +44,7 @@ class Searcher(FastHttpUser):
     def on_start(self) -> None:
         self.rng = random.Random()
         self.headers = {"Authorization": f"Bearer {CONF['search_token']}"}
+        self.wait()  # analysts arrive independently: a first pause too, not all N searches in the same millisecond
 
     @task
     def search(self) -> None:

@@ -12,6 +12,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from policecloud.platform.access.errors import invalid
 from policecloud.platform.config import Settings
+from policecloud.platform.priority import BackgroundPool
 
 MIN_PASSWORD_CHARS = 12
 TOTP_ISSUER = "policecloud"
@@ -40,14 +41,19 @@ def random_password() -> str:
     return secrets.token_urlsafe(18) + "-7"
 
 
+# Every hash runs on these threads, at a lower CPU priority and never more than two at once: a flood of logins
+# takes only the CPU that reads leave idle (see policecloud.platform.priority).
+HASHING = BackgroundPool("argon2", threads=2, niceness=10)
+
+
 def hash_password(settings: Settings, password: str) -> str:
     check_password_policy(password)
-    return password_hasher(settings).hash(password)
+    return HASHING.run(password_hasher(settings).hash, password)
 
 
 def verify_password(settings: Settings, stored_hash: str, password: str) -> bool:
     try:
-        return password_hasher(settings).verify(stored_hash, password)
+        return HASHING.run(password_hasher(settings).verify, stored_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 

@@ -20,9 +20,10 @@ def serve(
     access_log: Annotated[bool, typer.Option("--access-log/--no-access-log", help="Log every request.")] = True,
 ) -> None:
     """Start the web API (OpenAPI at /docs); upgrades the operational store first."""
-    from policecloud.platform.api.malloc_arenas import limit_arenas
+    from policecloud.platform.api.malloc_arenas import limit_arenas, start_trimming
 
     limit_arenas()  # first, before any thread allocates: flat memory under the thread pool (see the module)
+    start_trimming()  # and free pages inside the heaps go back to the system every minute
     import uvicorn
 
     from policecloud.platform.api.factory import create_app

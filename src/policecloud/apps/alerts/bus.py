@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic_core import from_json, to_json  # the bus is the intake's hot path: 2–4× json's speed, same bytes
+
 from policecloud.platform.durable import fsync_dir, fsync_file
 
 _SEGMENT = "segment-{:012d}.jsonl"
@@ -107,7 +109,7 @@ class LocalLogBus(EventBus):
         return starts[-1] + count, open(last, "ab"), starts[-1]
 
     def publish(self, events: Sequence[dict[str, Any]]) -> int:
-        lines = [json.dumps(e, ensure_ascii=False, separators=(",", ":")).encode() + b"\n" for e in events]
+        lines = [to_json(e) + b"\n" for e in events]  # compact UTF-8 JSON, as json.dumps(ensure_ascii=False)
         with self._lock:
             if self._closed:
                 raise RuntimeError("the event bus is closed")
@@ -201,7 +203,7 @@ class LocalLogBus(EventBus):
         return out
 
     def read_segment(self, start: int) -> list[dict[str, Any]]:
-        return [json.loads(line) for line in self.segment_path(start).read_bytes().splitlines() if line]
+        return [from_json(line) for line in self.segment_path(start).read_bytes().splitlines() if line]
 
     def _read_range(self, start: int, end: int, cursor: Cursor | None) -> tuple[list[Delivery], Cursor | None]:
         """Events [start, end); a matching ``cursor`` saves re-scanning the segment from its beginning."""
@@ -222,7 +224,7 @@ class LocalLogBus(EventBus):
                     if not line.endswith(b"\n"):
                         break
                     if current >= offset:
-                        out.append(Delivery(current, json.loads(line)))
+                        out.append(Delivery(current, from_json(line)))
                     current += 1
                 offset = max(offset, current)
                 cursor = (offset, first, handle.tell())

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -57,6 +60,27 @@ def test_a_rebuild_switches_atomically_and_removes_the_old_version(world):
     assert handle.get() is not old and handle.get().version == second.version
     # an index opened before the switch keeps answering (its files stay open)
     assert search(old, "电动车被盗", county_prefixes=None).total == 1
+
+
+def test_concurrent_first_requests_open_the_index_once(world, monkeypatch):
+    build_index(world.master_dir, world.warehouse_dir, world.search_root)
+    opened, real = [], index_module.open_current
+
+    def counted(root):
+        opened.append(root)
+        time.sleep(0.05)  # an opening takes a while: the other requests arrive meanwhile
+        return real(root)
+
+    monkeypatch.setattr(index_module, "open_current", counted)
+    handle, together = IndexHandle(world.search_root), threading.Barrier(8)
+
+    def first_request():
+        together.wait()
+        return handle.get()
+
+    with ThreadPoolExecutor(8) as pool:
+        got = list(pool.map(lambda _: first_request(), range(8)))
+    assert len(opened) == 1 and all(g is got[0] for g in got)
 
 
 def test_a_failed_build_leaves_the_current_version_in_place(world, monkeypatch):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -20,8 +21,11 @@ T = TypeVar("T")
 
 
 def lower_this_thread(niceness: int) -> bool:
-    """Raise the calling thread's nice value by ``niceness``; False where threads have no priority of their own."""
-    if not (hasattr(os, "setpriority") and hasattr(threading, "get_native_id")) or os.name != "posix":
+    """Raise the calling thread's nice value by ``niceness``; False where threads have no priority of their own.
+
+    Linux only: elsewhere ``setpriority(PRIO_PROCESS, n)`` takes ``n`` as a process id, and a thread id could name
+    another process."""
+    if sys.platform != "linux":
         return False
     try:
         tid = threading.get_native_id()

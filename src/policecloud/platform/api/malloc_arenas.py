@@ -22,15 +22,15 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import logging
+import functools
 import threading
 
 M_ARENA_MAX = -8  # glibc's malloc.h
 SERVER_ARENAS = 2
 TRIM_SECONDS = 60.0
-log = logging.getLogger(__name__)
 
 
+@functools.cache
 def _glibc() -> ctypes.CDLL | None:
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c"))
@@ -68,11 +68,7 @@ def start_trimming(every_seconds: float = TRIM_SECONDS, stop: threading.Event | 
 
     def loop() -> None:
         while not stop.wait(every_seconds):
-            try:
-                trim()
-            except OSError as exc:  # never take the server down for a memory hint
-                log.warning("malloc_trim failed: %s", exc)
-                return
+            trim()
 
     thread = threading.Thread(target=loop, name="malloc-trim", daemon=True)
     thread.start()
